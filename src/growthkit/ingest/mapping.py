@@ -126,8 +126,8 @@ def canonical_mapping(
         base = select[table.extras_column]
         select[table.extras_column] = (
             f"CASE WHEN {base} IS NULL OR trim({base}) = '' THEN nullif(CAST({obj} AS VARCHAR), '{{}}') "
-            f"WHEN json_valid({base}) AND json_type({base}) = 'OBJECT' "
-            f"THEN CAST(json_merge_patch({base}, {obj}) AS VARCHAR) "
+            f"WHEN json_valid({base}) THEN CASE WHEN json_type({base}) = 'OBJECT' "
+            f"THEN CAST(json_merge_patch({base}, {obj}) AS VARCHAR) ELSE {base} END "
             f"ELSE {base} END"
         )
     elif extra_pairs:

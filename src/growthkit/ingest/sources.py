@@ -209,9 +209,11 @@ class Stager:
         """Per skipped record j (sorted by line), the first row index after it: t_j = line_j - j - base."""
         self.store.execute(
             f"""CREATE OR REPLACE TEMP TABLE {s.table}_offsets AS
-            SELECT line - (row_number() OVER (ORDER BY line) - 1) - {s.line_base} AS t,
-                   row_number() OVER (ORDER BY line) AS k
-            FROM (SELECT DISTINCT line FROM {s.skipped_table} WHERE line IS NOT NULL)"""
+            SELECT t, max(k) AS k FROM (
+              SELECT line - (row_number() OVER (ORDER BY line) - 1) - {s.line_base} AS t,
+                     row_number() OVER (ORDER BY line) AS k
+              FROM (SELECT DISTINCT line FROM {s.skipped_table} WHERE line IS NOT NULL)
+            ) GROUP BY t"""
         )
 
     def _stage_csv(self, path: Path, opts: CsvOptions) -> StagedSource:
@@ -277,7 +279,7 @@ class Stager:
                    || {lit(shown)} || ' delimiter, or an unquoted line break?)'
               WHEN 'malformed_too_many_columns' THEN 'row has more fields than the header''s {ncols} (an unquoted '
                    || {lit(shown)} || ' inside a value?)'
-              WHEN 'malformed_invalid_unicode' THEN 'row is not valid UTF-8 (declare the encoding, e.g. --encoding gb18030)'
+              WHEN 'malformed_invalid_encoding' THEN 'row is not valid UTF-8 (declare the encoding, e.g. --encoding gb18030)'
               WHEN 'malformed_unquoted_value' THEN 'a quote character inside an unquoted value'
               WHEN 'malformed_line_size_over_maximum' THEN 'row is longer than {MAX_LINE_BYTES} bytes'
               ELSE 'row cannot be parsed: ' || reason END"""
@@ -320,7 +322,7 @@ class Stager:
         )
         skipped = self._name("skip")
         self._skipped_table(skipped)
-        ok = "json_valid(line) AND json_type(line) = 'OBJECT'"
+        ok = "coalesce(CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' END, false)"
         self.store.execute(
             f"""INSERT INTO {skipped}
             SELECT rowid + 1, line,
@@ -332,7 +334,7 @@ class Stager:
         bad_unicode = int(self.store.scalar(f"SELECT count(*) FROM {lines}_rj"))
         if bad_unicode:
             self.store.execute(
-                f"""INSERT INTO {skipped} SELECT line, csv_line, 'malformed_invalid_unicode',
+                f"""INSERT INTO {skipped} SELECT line, csv_line, 'malformed_invalid_encoding',
                 'line is not valid UTF-8 (declare the encoding, e.g. --encoding gb18030)' FROM {lines}_rj"""
             )
         keys = [

@@ -74,7 +74,7 @@ def _typed_expr(col: Column, raw: str, tz: str) -> str:
             f"WHEN lower({raw}) IN ('false','f','no','n','0','否') THEN FALSE END"
         )
     if t is ColumnType.JSON:
-        return f"CASE WHEN json_valid({raw}) AND json_type({raw}) = 'OBJECT' THEN {raw}::JSON END"
+        return f"CASE WHEN json_valid({raw}) THEN CASE WHEN json_type({raw}) = 'OBJECT' THEN {raw}::JSON END END"
     raise AssertionError(t)
 
 

@@ -1,0 +1,3 @@
+from growthkit.cli import main
+
+main()

@@ -1,0 +1,12 @@
+"""Command-line interface (layer 7): a thin adapter over :mod:`growthkit.workflows`."""
+
+from growthkit.cli import data, sim  # noqa: F401  (register the commands)
+from growthkit.cli.app import cli
+
+
+def main() -> None:
+    """Entry point of the ``growthkit`` console script."""
+    cli(prog_name="growthkit")
+
+
+__all__ = ["cli", "main"]
