@@ -1,0 +1,38 @@
+"""House rules that are checked mechanically (ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "growthkit"
+
+
+def test_layering_contract_holds() -> None:
+    exe = shutil.which("lint-imports") or str(Path(sys.executable).parent / "lint-imports")
+    if not Path(exe).exists():
+        pytest.fail("lint-imports (import-linter) is not installed; it is in the [dev] extra")
+    res = subprocess.run([exe], cwd=SRC.parents[1], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "KEPT" in res.stdout
+
+
+@pytest.mark.parametrize("path", sorted(SRC.rglob("*.py")), ids=lambda p: str(p.relative_to(SRC)))
+def test_modules_stay_small(path: Path) -> None:
+    lines = path.read_text(encoding="utf-8").count("\n")
+    assert lines <= 500, f"{path.name} has {lines} lines; split it by concern (house rule 9)"
+
+
+def test_nothing_happens_at_import_time(tmp_path: Path) -> None:
+    code = (
+        "import os, sys; os.chdir(sys.argv[1]); "
+        "import growthkit, growthkit.cli, growthkit.workflows, growthkit.ingest, growthkit.store; "
+        "print(sorted(os.listdir('.')))"
+    )
+    res = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"
