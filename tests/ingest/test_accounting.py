@@ -11,7 +11,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from growthkit.config import Settings
 from growthkit.ingest import ingest
@@ -19,12 +21,20 @@ from growthkit.store import DuckDBStore, open_store
 
 USERS = st.sampled_from(["u1", "u2", "用户3", "", "  ", "u,4", 'u"5'])
 TS = st.sampled_from(
-    ["2024-03-01 10:00:00", "2024-03-01T10:00:00+08:00", "2023-13-45", "", "yesterday", "2024/03/02", "1709251200",
-     "2099-01-01"]
+    [
+        "2024-03-01 10:00:00",
+        "2024-03-01T10:00:00+08:00",
+        "2023-13-45",
+        "",
+        "yesterday",
+        "2024/03/02",
+        "1709251200",
+        "2099-01-01",
+    ]
 )
 TYPES = st.sampled_from(["view", "purchase", "Add_To_Cart", "", "wishlist", "退款"])
 AMOUNTS = st.sampled_from(["", "12.5", "-5", "abc", "1e3", "NaN", "0"])
-TEXT = st.text(alphabet=st.sampled_from(list("ab,\"\n 红色裙子;|")), max_size=8)
+TEXT = st.text(alphabet=st.sampled_from(list('ab,"\n 红色裙子;|')), max_size=8)
 ROW = st.tuples(st.sampled_from(["", "e1", "e2", "e3"]), USERS, TS, TYPES, AMOUNTS, TEXT)
 BROKEN = st.sampled_from(["u1,2024-03-01", "a,b,c,d,e,f,g,h", '"unterminated,2024-03-01,view,,,'])
 
@@ -45,8 +55,9 @@ def _csv(rows: list[tuple[str, ...]], broken: list[tuple[int, str]]) -> str:
 
 @hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(ROW, max_size=25), broken=st.lists(st.tuples(st.integers(0, 30), BROKEN), max_size=3))
-def test_every_row_is_loaded_duplicate_or_quarantined(tmp_path: Path, rows: list[tuple[str, ...]],
-                                                      broken: list[tuple[int, str]]) -> None:
+def test_every_row_is_loaded_duplicate_or_quarantined(
+    tmp_path: Path, rows: list[tuple[str, ...]], broken: list[tuple[int, str]]
+) -> None:
     path = tmp_path / "messy.csv"
     path.write_text(_csv(rows, broken), encoding="utf-8")
     s = Settings(db=":memory:", workspace=tmp_path / "ws")
@@ -121,8 +132,9 @@ def _crash_during_load(tmp_path: Path, sig: int) -> None:
         fh.write("user_id,ts,event_type,amount\n")
         for i in range(50_000):
             fh.write(f"u{i},2024-03-01 10:{i % 60:02d}:00,purchase,{i % 7 - 1}\n")
-    proc = subprocess.Popen([sys.executable, "-c", CRASHING_LOAD, str(db), str(big), str(ws)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CRASHING_LOAD, str(db), str(big), str(ws)], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "inserted"
     os.kill(proc.pid, sig)

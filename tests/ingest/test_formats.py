@@ -34,7 +34,11 @@ def test_delimiters_are_detected(store: DuckDBStore, settings: Settings, write: 
 
 
 def test_utf8_bom_and_quoted_values(store: DuckDBStore, settings: Settings, write: Write) -> None:
-    text = '\ufeffuser_id,ts,event_type,query\nu1,2024-03-01,search,"红色 连衣裙, 夏季"\nu2,2024-03-01,search,"say ""hi""\nthere"\n'
+    text = (
+        "\ufeffuser_id,ts,event_type,query\n"
+        'u1,2024-03-01,search,"红色 连衣裙, 夏季"\n'
+        'u2,2024-03-01,search,"say ""hi""\nthere"\n'
+    )
     r = ingest(store, settings, [write("e.csv", text)], kind="events")
     assert r.rows_loaded == 2 and r.rows_quarantined == 0
     queries = {e["user_id"]: e["query"] for e in _events(store)}
@@ -106,8 +110,9 @@ def test_parquet_with_types_and_nested_columns(store: DuckDBStore, settings: Set
     pq.write_table(table, path)
     r = ingest(store, settings, [path], kind="events")
     assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (3, 2, 1)
-    row = store.query("select amount, quantity, properties, strftime(ts, '%H:%M') t from events "
-                      "where user_id='u1'").to_pylist()[0]
+    row = store.query(
+        "select amount, quantity, properties, strftime(ts, '%H:%M') t from events where user_id='u1'"
+    ).to_pylist()[0]
     assert row["amount"] == 12.5 and row["quantity"] == 2 and row["t"] == "00:00"
     assert json.loads(row["properties"]) == {"tags": '["a","b"]'}
     assert store.scalar("select line from quarantine") == 3

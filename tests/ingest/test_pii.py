@@ -14,11 +14,18 @@ from growthkit.ingest import ingest
 from growthkit.ingest.pii import hmac_python
 from growthkit.store import open_store
 
-SECRETS = ["Zhang Wei", "zhang.wei@example.com", "13800138000", "上海市浦东新区世纪大道100号", "Li Na", "li.na@example.org"]
+SECRETS = [
+    "Zhang Wei",
+    "zhang.wei@example.com",
+    "13800138000",
+    "上海市浦东新区世纪大道100号",
+    "Li Na",
+    "li.na@example.org",
+]
 
 USERS_CSV = (
     "user_id,name,email,mobile,收货地址,city\n"
-    'u1,Zhang Wei,Zhang.Wei@Example.com ,+86 138-0013-8000,上海市浦东新区世纪大道100号,上海\n'
+    "u1,Zhang Wei,Zhang.Wei@Example.com ,+86 138-0013-8000,上海市浦东新区世纪大道100号,上海\n"
     "u2,Li Na,li.na@example.org,,,\n"
     ",Wang Fang,wang.fang@example.net,13900000000,,北京\n"  # quarantined: user_id empty
     "u4,Zhao Lei,zhao.lei@example.net\n"  # malformed: too few fields

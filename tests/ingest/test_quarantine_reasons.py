@@ -23,18 +23,39 @@ CASES = [
     ("events", HEAD, "u1,,view,i1,,", "ts_empty", "ts is empty"),
     ("events", HEAD, "u1,2099-01-01,view,i1,,", "ts_in_future", "in the future"),
     ("events", HEAD, "u1,2024-03-01,,i1,,", "event_type_empty", "event_type is empty"),
-    ("events", HEAD, "u1,2024-03-01,purchase,i1,-5,CNY", "amount_negative_purchase",
-     "amount -5 is negative for a purchase"),
+    (
+        "events",
+        HEAD,
+        "u1,2024-03-01,purchase,i1,-5,CNY",
+        "amount_negative_purchase",
+        "amount -5 is negative for a purchase",
+    ),
     ("events", HEAD, "u1,2024-03-01,purchase,i1,abc,CNY", "amount_not_a_number", "amount 'abc' is not a number"),
     ("events", HEAD, "u1,2024-03-01,purchase,i1,inf,CNY", "amount_not_finite", "not a finite number"),
     ("events", HEAD, "u1,2024-03-01,purchase,i1,5,EURO", "currency_invalid", "currency 'EURO' is not an ISO 4217"),
-    ("events", "user_id,ts,event_type,quantity", "u1,2024-03-01,cart,-2", "quantity_negative", "quantity -2 is negative"),
-    ("events", "user_id,ts,event_type,properties", 'u1,2024-03-01,view,"[1,2]"', "properties_not_json",
-     "properties is not a JSON object"),
+    (
+        "events",
+        "user_id,ts,event_type,quantity",
+        "u1,2024-03-01,cart,-2",
+        "quantity_negative",
+        "quantity -2 is negative",
+    ),
+    (
+        "events",
+        "user_id,ts,event_type,properties",
+        'u1,2024-03-01,view,"[1,2]"',
+        "properties_not_json",
+        "properties is not a JSON object",
+    ),
     ("events", HEAD, "u1,2024-03-01,view", "malformed_missing_columns", "fewer fields than the header's 6"),
     ("events", HEAD, "u1,2024-03-01,view,i1,,,extra", "malformed_too_many_columns", "more fields"),
-    ("users", "user_id,signup_ts,marketing_consent", "u1,2024-01-01,maybe", "marketing_consent_not_a_boolean",
-     "'maybe' is not true/false"),
+    (
+        "users",
+        "user_id,signup_ts,marketing_consent",
+        "u1,2024-01-01,maybe",
+        "marketing_consent_not_a_boolean",
+        "'maybe' is not true/false",
+    ),
     ("items", "item_id,title,price", "i1,Tea,-3", "price_negative", "price -3 is negative"),
     ("items", "item_id,title,price", ",Tea,3", "item_id_empty", "item_id is empty"),
     ("reviews", "user_id,item_id,rating,text", "u1,i1,7,great", "rating_out_of_range", "rating 7 is outside 1-5"),
@@ -45,8 +66,11 @@ CASES = [
 ]
 
 GOOD = {
-    "events": {HEAD: GOOD_EVENT, "user_id,ts,event_type,quantity": "u1,2024-03-01,cart,2",
-               "user_id,ts,event_type,properties": 'u1,2024-03-01,view,"{""a"": 1}"'},
+    "events": {
+        HEAD: GOOD_EVENT,
+        "user_id,ts,event_type,quantity": "u1,2024-03-01,cart,2",
+        "user_id,ts,event_type,properties": 'u1,2024-03-01,view,"{""a"": 1}"',
+    },
     "users": {"user_id,signup_ts,marketing_consent": "u2,2024-01-01,yes"},
     "items": {"item_id,title,price": "i2,Coffee,3"},
     "reviews": {"user_id,item_id,rating,text": "u1,i2,5,好"},
@@ -55,8 +79,9 @@ GOOD = {
 
 
 @pytest.mark.parametrize(("kind", "header", "bad", "code", "words"), CASES, ids=[c[3] for c in CASES])
-def test_reason(store: DuckDBStore, settings: Settings, write: Write, kind: str, header: str, bad: str, code: str,
-                words: str) -> None:
+def test_reason(
+    store: DuckDBStore, settings: Settings, write: Write, kind: str, header: str, bad: str, code: str, words: str
+) -> None:
     good = GOOD[kind][header]
     path = write(f"{kind}.csv", f"{header}\n{good}\n{bad}\n{good}\n")
     report = ingest(store, settings, [path], kind=kind)

@@ -122,8 +122,10 @@ def test_two_readers_at_once(tmp_path: Path) -> None:
     db = tmp_path / "r.duckdb"
     open_store(Settings(db=str(db))).close()
     a = open_store(Settings(db=str(db)), read_only=True)
-    code = f"from growthkit.config import Settings; from growthkit.store import open_store; " \
-           f"print(open_store(Settings(db={str(db)!r}), read_only=True).scalar('select count(*) from events'))"
+    code = (
+        f"from growthkit.config import Settings; from growthkit.store import open_store; "
+        f"print(open_store(Settings(db={str(db)!r}), read_only=True).scalar('select count(*) from events'))"
+    )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     a.close()
     assert res.returncode == 0, res.stderr

@@ -9,30 +9,53 @@ import click
 
 from growthkit.cli.app import cli, db_option, err, make_settings, out, progress_bar
 from growthkit.cli.render import print_ingest, print_rows, summary_panel
-from growthkit.workflows.results import CsvOptions
 from growthkit.schema import TABLES
 from growthkit.workflows import ingest_files, migrate_store, quarantined_rows, store_status
+from growthkit.workflows.results import CsvOptions
 
 
 @cli.command()
 @db_option
 @click.option("--kind", type=click.Choice(list(TABLES)), help="Target table for files in contract shape.")
-@click.option("--format", "fmt", default="auto", show_default=True,
-              help="auto, csv, parquet, jsonl, or a public format: rees46, retailrocket, online-retail, "
-                   "cdnow, movielens, instacart.")
+@click.option(
+    "--format",
+    "fmt",
+    default="auto",
+    show_default=True,
+    help="auto, csv, parquet, jsonl, or a public format: rees46, retailrocket, online-retail, "
+    "cdnow, movielens, instacart.",
+)
 @click.option("--delimiter", help="CSV field delimiter (default: detected; 'tab' for a tab).")
 @click.option("--no-header", is_flag=True, help="The CSV has no header line (give --columns).")
 @click.option("--columns", help="Comma-separated column names, for files without a header.")
 @click.option("--encoding", help="Text encoding (default: detected; utf-8, gb18030, gbk, ...).")
 @click.option("--timezone", "tz", help="Zone of timestamps without an offset (default: UTC or $GROWTHKIT_TIMEZONE).")
-@click.option("--map", "column_map", multiple=True, metavar="SRC=DST",
-              help="Rename an input column to a contract column, e.g. --map customer_id=user_id.")
-@click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="Adapter option (e.g. anchor=2017-01-01).")
+@click.option(
+    "--map",
+    "column_map",
+    multiple=True,
+    metavar="SRC=DST",
+    help="Rename an input column to a contract column, e.g. --map customer_id=user_id.",
+)
+@click.option(
+    "--option", "options", multiple=True, metavar="KEY=VALUE", help="Adapter option (e.g. anchor=2017-01-01)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def ingest(db: str | None, kind: str | None, fmt: str, delimiter: str | None, no_header: bool, columns: str | None,
-           encoding: str | None, tz: str | None, column_map: tuple[str, ...], options: tuple[str, ...],
-           as_json: bool, files: tuple[Path, ...]) -> None:
+def ingest(
+    db: str | None,
+    kind: str | None,
+    fmt: str,
+    delimiter: str | None,
+    no_header: bool,
+    columns: str | None,
+    encoding: str | None,
+    tz: str | None,
+    column_map: tuple[str, ...],
+    options: tuple[str, ...],
+    as_json: bool,
+    files: tuple[Path, ...],
+) -> None:
     """Load FILES into the store; every row is loaded, a duplicate, or quarantined with a reason.
 
     \b
@@ -51,8 +74,9 @@ def ingest(db: str | None, kind: str | None, fmt: str, delimiter: str | None, no
     )
     opts = dict(o.split("=", 1) for o in options if "=" in o)
     with progress_bar(enabled=err.is_terminal) as update:
-        report = ingest_files(settings, files, kind=kind, fmt=fmt, csv_options=csv, column_map=column_map,
-                              options=opts, progress=update)
+        report = ingest_files(
+            settings, files, kind=kind, fmt=fmt, csv_options=csv, column_map=column_map, options=opts, progress=update
+        )
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:

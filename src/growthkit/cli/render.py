@@ -22,13 +22,23 @@ def ingest_table(report: IngestReport) -> Table:
     for r in report.tables:
         src = r.source if len(r.source) <= 48 else "…" + r.source[-47:]
         t.add_row(
-            r.table, src, _n(r.rows_read), _n(r.rows_loaded), _n(r.rows_updated), _n(r.rows_duplicate),
+            r.table,
+            src,
+            _n(r.rows_read),
+            _n(r.rows_loaded),
+            _n(r.rows_updated),
+            _n(r.rows_duplicate),
             f"[red]{_n(r.rows_quarantined)}[/]" if r.rows_quarantined else "0",
         )
     if len(report.tables) > 1:
         t.add_row(
-            "[bold]total", "", _n(report.rows_read), _n(report.rows_loaded), _n(report.rows_updated),
-            _n(report.rows_duplicate), _n(report.rows_quarantined),
+            "[bold]total",
+            "",
+            _n(report.rows_read),
+            _n(report.rows_loaded),
+            _n(report.rows_updated),
+            _n(report.rows_duplicate),
+            _n(report.rows_quarantined),
         )
     return t
 
@@ -58,8 +68,13 @@ def summary_panel(s: StoreSummary) -> Panel:
     t.add_column("to")
     t.add_column("quarantined", justify="right")
     for ts in s.tables:
-        t.add_row(ts.name, _n(ts.rows), (ts.first or "")[:19], (ts.last or "")[:19],
-                  f"[red]{_n(ts.quarantined)}[/]" if ts.quarantined else "0")
+        t.add_row(
+            ts.name,
+            _n(ts.rows),
+            (ts.first or "")[:19],
+            (ts.last or "")[:19],
+            f"[red]{_n(ts.quarantined)}[/]" if ts.quarantined else "0",
+        )
     ev = Table(box=None, title="events by type")
     ev.add_column("type")
     ev.add_column("rows", justify="right")

@@ -18,8 +18,13 @@ from growthkit.workflows.results import IngestReport, SimConfig
 @click.option("--users", default=10_000, show_default=True, help="Number of customers.")
 @click.option("--days", default=180, show_default=True, help="Length of the simulated period.")
 @click.option("--seed", default=7, show_default=True, help="Random seed; the same seed gives the same shop.")
-@click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default="2025-01-01", show_default=True,
-              help="First day (UTC).")
+@click.option(
+    "--start",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default="2025-01-01",
+    show_default=True,
+    help="First day (UTC).",
+)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Output folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 def simulate(users: int, days: int, seed: int, start: object, out_dir: Path, as_json: bool) -> None:
@@ -29,10 +34,18 @@ def simulate(users: int, days: int, seed: int, start: object, out_dir: Path, as_
     with progress_bar(enabled=err.is_terminal) as update:
         manifest = simulate_shop(config, out_dir, progress=lambda d, t: update(f"simulating {t:,} customers", d / t))
     if as_json:
-        click.echo(json.dumps({"out_dir": str(manifest.out_dir), "rows": manifest.rows,
-                               "files": {k: str(v) for k, v in manifest.files.items()},
-                               "truth": {k: str(v) for k, v in manifest.truth_files.items()},
-                               "seconds": round(manifest.seconds, 3)}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "out_dir": str(manifest.out_dir),
+                    "rows": manifest.rows,
+                    "files": {k: str(v) for k, v in manifest.files.items()},
+                    "truth": {k: str(v) for k, v in manifest.truth_files.items()},
+                    "seconds": round(manifest.seconds, 3),
+                },
+                indent=2,
+            )
+        )
         return
     for name, n in manifest.rows.items():
         out.print(f"{name:>8}: {n:>12,} rows  {manifest.files.get(name, '')}")
@@ -41,13 +54,23 @@ def simulate(users: int, days: int, seed: int, start: object, out_dir: Path, as_
 
 @cli.command()
 @db_option
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out/demo"), show_default=True,
-              help="Folder for the simulated data (and the store, unless --db is given).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("out/demo"),
+    show_default=True,
+    help="Folder for the simulated data (and the store, unless --db is given).",
+)
 @click.option("--users", default=20_000, show_default=True, help="Customers in the simulated shop.")
 @click.option("--days", default=180, show_default=True, help="Days of history.")
 @click.option("--seed", default=7, show_default=True, help="Random seed.")
-@click.option("--fresh/--no-fresh", default=True, show_default=True,
-              help="Start from an empty store (only a store inside --out is ever deleted).")
+@click.option(
+    "--fresh/--no-fresh",
+    default=True,
+    show_default=True,
+    help="Start from an empty store (only a store inside --out is ever deleted).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the final store summary as JSON.")
 def demo(db: str | None, out_dir: Path, users: int, days: int, seed: int, fresh: bool, as_json: bool) -> None:
     """The main job: simulate a shop, load it into a DuckDB store, and summarise it."""
@@ -59,8 +82,11 @@ def demo(db: str | None, out_dir: Path, users: int, days: int, seed: int, fresh:
         click.echo(json.dumps(ctx.summary.to_dict(), indent=2, ensure_ascii=False))
         return
     reports = list(ctx.ingest.values())
-    combined = IngestReport(tuple(t for r in reports for t in r.tables), tuple(f for r in reports for f in r.failures),
-                            sum(r.seconds for r in reports))
+    combined = IngestReport(
+        tuple(t for r in reports for t in r.tables),
+        tuple(f for r in reports for f in r.failures),
+        sum(r.seconds for r in reports),
+    )
     out.print(ingest_table(combined))
     out.print(summary_panel(ctx.summary))
     for name, secs in ctx.timings.items():

@@ -162,8 +162,9 @@ def _load_all(
         for m in mapped:
             iid = _next_id(store)
             source = str(m.staged.path) if m.staged is not None else label
-            rep = load_mapped(store, m, ingestion_id=iid, source=source, timezone=settings.timezone, now=started,
-                              pii_key=key)
+            rep = load_mapped(
+                store, m, ingestion_id=iid, source=source, timezone=settings.timezone, now=started, pii_key=key
+            )
             size = m.staged.path.stat().st_size if m.staged is not None else None
             _log_ingestion(store, iid, rep, fmt, started, size)
             reports.append(rep)

@@ -211,6 +211,4 @@ def load_mapped(
     reasons = {k: n - reasons_before.get(k, 0) for k, n in after.items() if n - reasons_before.get(k, 0)}
     for tmp in (v, dk, w, c, ex):
         store.execute(f"DROP TABLE IF EXISTS {tmp}")
-    return TableReport(
-        t.name, source, rows_read, loaded, updated, duplicate, quarantined, reasons, tuple(mapped.notes)
-    )
+    return TableReport(t.name, source, rows_read, loaded, updated, duplicate, quarantined, reasons, tuple(mapped.notes))

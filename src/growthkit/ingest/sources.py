@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from growthkit.errors import SchemaError, SourceError
 from growthkit.ingest.validate import ident, lit
@@ -117,7 +117,7 @@ def _open_binary(path: Path) -> IO[bytes]:
     with open(path, "rb") as fh:
         magic = fh.read(2)
     if magic == b"\x1f\x8b":
-        return gzip.open(path, "rb")
+        return cast(IO[bytes], gzip.open(path, "rb"))
     return open(path, "rb")
 
 
@@ -259,7 +259,8 @@ class Stager:
         )
         self.store.execute(
             f"""INSERT INTO {skipped}
-            SELECT line, first(csv_line ORDER BY column_idx), 'malformed_' || lower(replace(first(error_type), ' ', '_')),
+            SELECT line, first(csv_line ORDER BY column_idx),
+                   'malformed_' || lower(replace(first(error_type), ' ', '_')),
                    string_agg(DISTINCT error_message, '; ')
             FROM {table}_rj GROUP BY line"""
         )
@@ -279,7 +280,8 @@ class Stager:
                    || {lit(shown)} || ' delimiter, or an unquoted line break?)'
               WHEN 'malformed_too_many_columns' THEN 'row has more fields than the header''s {ncols} (an unquoted '
                    || {lit(shown)} || ' inside a value?)'
-              WHEN 'malformed_invalid_encoding' THEN 'row is not valid UTF-8 (declare the encoding, e.g. --encoding gb18030)'
+              WHEN 'malformed_invalid_encoding'
+                   THEN 'row is not valid UTF-8 (declare the encoding, e.g. --encoding gb18030)'
               WHEN 'malformed_unquoted_value' THEN 'a quote character inside an unquoted value'
               WHEN 'malformed_line_size_over_maximum' THEN 'row is longer than {MAX_LINE_BYTES} bytes'
               ELSE 'row cannot be parsed: ' || reason END"""
@@ -296,7 +298,9 @@ class Stager:
             ty = str(d["column_type"]).upper()
             src = ident(d["column_name"])
             nested = any(k in ty for k in ("STRUCT", "MAP", "[]", "LIST", "UNION"))
-            exprs.append(f"{'to_json(' + src + ')::VARCHAR' if nested else 'CAST(' + src + ' AS VARCHAR)'} AS {ident(n)}")
+            exprs.append(
+                f"{'to_json(' + src + ')::VARCHAR' if nested else 'CAST(' + src + ' AS VARCHAR)'} AS {ident(n)}"
+            )
         table = self._name("raw")
         skipped = self._name("skip")
         self._skipped_table(skipped)
@@ -348,7 +352,8 @@ class Stager:
         names = _unique([normalise_column(k) for k in keys])
         path_of = {k: "$." + '"' + k.replace('"', '\\"') + '"' for k in keys}
         exprs = [
-            f"CASE WHEN json_type(line, {lit(path_of[k])}) IN ('OBJECT', 'ARRAY') THEN json_extract(line, {lit(path_of[k])})::VARCHAR "
+            f"CASE WHEN json_type(line, {lit(path_of[k])}) IN ('OBJECT', 'ARRAY') "
+            f"THEN json_extract(line, {lit(path_of[k])})::VARCHAR "
             f"ELSE json_extract_string(line, {lit(path_of[k])}) END AS {ident(n)}"
             for k, n in zip(keys, names, strict=True)
         ]

@@ -79,8 +79,7 @@ def summarize(store: Store) -> StoreSummary:
     0
     """
     quarantined = {
-        r["kind"]: int(r["n"])
-        for r in store.query("SELECT kind, count(*) AS n FROM quarantine GROUP BY 1").to_pylist()
+        r["kind"]: int(r["n"]) for r in store.query("SELECT kind, count(*) AS n FROM quarantine GROUP BY 1").to_pylist()
     }
     tables = []
     for name in TABLES:
@@ -93,9 +92,7 @@ def summarize(store: Store) -> StoreSummary:
         tables.append(TableSummary(name, rows, first, last, quarantined.get(name, 0)))
     event_types = {
         r["event_type"]: int(r["n"])
-        for r in store.query(
-            "SELECT event_type, count(*) AS n FROM events GROUP BY 1 ORDER BY 2 DESC, 1"
-        ).to_pylist()
+        for r in store.query("SELECT event_type, count(*) AS n FROM events GROUP BY 1 ORDER BY 2 DESC, 1").to_pylist()
     }
     reasons = {
         r["reason_code"]: int(r["n"])

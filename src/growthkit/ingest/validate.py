@@ -59,8 +59,10 @@ def _typed_expr(col: Column, raw: str, tz: str) -> str:
         fmts = "[" + ", ".join(lit(f) for f in TS_FALLBACK_FORMATS) + "]"
         local = f"timezone({lit(tz)}, try_strptime({raw}, {fmts}))"
         epoch = (
-            f"CASE WHEN regexp_full_match({raw}, '[0-9]{{13}}') THEN make_timestamptz(try_cast({raw} AS BIGINT) * 1000) "
-            f"WHEN regexp_full_match({raw}, '[0-9]{{9,10}}') THEN make_timestamptz(try_cast({raw} AS BIGINT) * 1000000) "
+            f"CASE WHEN regexp_full_match({raw}, '[0-9]{{13}}') "
+            f"THEN make_timestamptz(try_cast({raw} AS BIGINT) * 1000) "
+            f"WHEN regexp_full_match({raw}, '[0-9]{{9,10}}') "
+            f"THEN make_timestamptz(try_cast({raw} AS BIGINT) * 1000000) "
             "END"
         )
         return f"timezone('UTC', coalesce({epoch}, {iso}, {local}))"
@@ -135,17 +137,11 @@ def column_checks(col: Column, raw: str, typed: str) -> list[Check]:
             )
         )
         if col.non_negative:
-            checks.append(
-                Check(f"{n}_negative", f"{typed} < 0", f"{lit(n + ' ')} || {raw} || {lit(' is negative')}")
-            )
+            checks.append(Check(f"{n}_negative", f"{typed} < 0", f"{lit(n + ' ')} || {raw} || {lit(' is negative')}"))
     elif col.type is ColumnType.BOOLEAN:
-        checks.append(
-            Check(f"{n}_not_a_boolean", bad_parse, f"{lit(n + ' ')} || {q} || {lit(' is not true/false')}")
-        )
+        checks.append(Check(f"{n}_not_a_boolean", bad_parse, f"{lit(n + ' ')} || {q} || {lit(' is not true/false')}"))
     elif col.type is ColumnType.JSON:
-        checks.append(
-            Check(f"{n}_not_json", bad_parse, f"{lit(n + ' is not a JSON object: ')} || left({raw}, 80)")
-        )
+        checks.append(Check(f"{n}_not_json", bad_parse, f"{lit(n + ' is not a JSON object: ')} || left({raw}, 80)"))
     return checks
 
 

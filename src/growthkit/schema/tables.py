@@ -7,10 +7,10 @@ declarations; ``docs/data-contract.md`` documents them for people.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class ColumnType(str, Enum):
+class ColumnType(StrEnum):
     """Logical column types of the data contract."""
 
     STRING = "string"
@@ -47,7 +47,7 @@ class Column:
     non_negative: bool = False
 
 
-class TableRole(str, Enum):
+class TableRole(StrEnum):
     """How a table treats a second row with the same key.
 
     ``FACT`` rows are immutable (an event happened): a second row with the

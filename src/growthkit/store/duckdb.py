@@ -103,7 +103,9 @@ class DuckDBStore:
         return store
 
     @staticmethod
-    def _connect(location: str, *, read_only: bool, config: dict[str, Any], timeout: float) -> duckdb.DuckDBPyConnection:
+    def _connect(
+        location: str, *, read_only: bool, config: dict[str, Any], timeout: float
+    ) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + timeout
         delay = 0.05
         while True:
@@ -127,9 +129,7 @@ class DuckDBStore:
                 ) from exc
 
     def _check_version(self, *, migrate: bool) -> None:
-        has_table = self.scalar(
-            "select count(*) from information_schema.tables where table_name = 'schema_version'"
-        )
+        has_table = self.scalar("select count(*) from information_schema.tables where table_name = 'schema_version'")
         version = int(self.scalar("select coalesce(max(version), 0) from schema_version")) if has_table else 0
         if version > CURRENT_VERSION:
             raise MigrationError(
@@ -227,7 +227,7 @@ class DuckDBStore:
 
     def iter_batches(self, sql: str, batch_size: int = 100_000) -> Iterator[pa.RecordBatch]:
         rel = self._con.sql(sql)
-        fetch = getattr(rel, "to_arrow_reader", None) or rel.record_batch
+        fetch: Any = getattr(rel, "to_arrow_reader", None) or rel.record_batch
         yield from fetch(batch_size)
 
     def close(self) -> None:

@@ -55,8 +55,9 @@ def store_status(settings: Settings) -> StoreSummary:
         return summarize(store)
 
 
-def quarantined_rows(settings: Settings, *, kind: str | None = None, reason: str | None = None,
-                     limit: int = 20) -> list[dict[str, Any]]:
+def quarantined_rows(
+    settings: Settings, *, kind: str | None = None, reason: str | None = None, limit: int = 20
+) -> list[dict[str, Any]]:
     """The latest quarantined rows, optionally for one table or reason code."""
     where, params = [], []
     if kind:
