@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console, Group
@@ -20,7 +21,8 @@ def ingest_table(report: IngestReport) -> Table:
     for col in ("table", "source", "read", "loaded", "updated", "duplicate", "quarantined"):
         t.add_column(col, justify="right" if col not in ("table", "source") else "left")
     for r in report.tables:
-        src = r.source if len(r.source) <= 48 else "…" + r.source[-47:]
+        name = Path(r.source).name or r.source
+        src = name if len(name) <= 40 else "…" + name[-39:]
         t.add_row(
             r.table,
             src,
