@@ -16,7 +16,7 @@ import gzip
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from growthkit.errors import SchemaError, SourceError
 from growthkit.ingest.mapping import MappedTable
@@ -43,11 +43,11 @@ def read_head(path: Path, n_bytes: int = 65536) -> str:
     """
     if not path.is_file():
         raise SourceError(f"no such file: {path}")
-    with open(path, "rb") as probe:
-        magic = probe.read(2)
-    fh: IO[bytes] = gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
-    with fh:
+    with open(path, "rb") as fh:
         data = fh.read(n_bytes)
+    if data[:2] == b"\x1f\x8b":
+        with gzip.open(path, "rb") as gz:
+            data = gz.read(n_bytes)
     text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(data, final=False)
     return text.lstrip("\ufeff")
 

@@ -14,8 +14,11 @@ staged one line per record and split on runs of blanks in DuckDB, so line
 numbers in quarantine are the file's own.
 
 Mapping: events (``purchase``, ``quantity`` = CDs, ``amount`` = dollars,
-``currency`` USD, ``properties.sample_id`` for the sample) and users (the
-distinct customers; ``attributes.sample_id``).
+``currency`` USD) and users (the distinct customers; ``attributes.sample_id``
+for the sample). A customer can buy twice on one day with the same amounts,
+so identical lines are separate purchases: ``event_id`` is
+``cdnow:<customer>:<date>:<n>``, n counting the lines of that customer and
+day. The sample's ids equal the master's, so loading both adds nothing new.
 """
 
 from __future__ import annotations
@@ -58,9 +61,9 @@ def _layout(path: Path) -> str:
 class CdnowAdapter:
     """Adapter for ``CDNOW_master.txt`` and ``CDNOW_sample.txt``."""
 
-    name = "cdnow"
-    title = "CDNOW customer purchase histories"
-    tables = ("events", "users")
+    name: str = "cdnow"
+    title: str = "CDNOW customer purchase histories"
+    tables: tuple[str, ...] = ("events", "users")
 
     def map(self, ctx: AdapterContext, paths: Sequence[Path]) -> list[MappedTable]:
         """Map each CDNOW file to purchase events and the customers in it.
@@ -86,14 +89,16 @@ class CdnowAdapter:
                 f"(SELECT *, rowid AS _rid, {f} AS f FROM {s.table} "
                 f"WHERE nullif(trim(line), '') IS NOT NULL AND NOT (rowid = 0 AND {header})) x"
             )
+            # repeated identical lines are separate purchases: number them within customer and day
+            nth = f"row_number() OVER (PARTITION BY {cust}, {date} ORDER BY _rid)"
             events = {
+                "event_id": f"CASE WHEN {ok} THEN 'cdnow:' || {cust} || ':' || {date} || ':' || {nth} END",
                 "user_id": f"CASE WHEN {ok} THEN {cust} END",
                 "ts": f"CASE WHEN {ok} THEN {ts_sql(date, '%Y%m%d', utc=True)} ELSE trim(line) END",
                 "event_type": "'purchase'",
                 "quantity": f"CASE WHEN {ok} THEN {cds} END",
                 "amount": f"CASE WHEN {ok} THEN {dollars} END",
                 "currency": "'USD'",
-                "properties": json_object_sql({"sample_id": f"CASE WHEN {ok} THEN {sample} END"}),
             }
             out.append(MappedTable(EVENTS, select_sql(EVENTS, events, split, idx="_rid"), s, count_rejects=True))
             users = f"""(SELECT {cust} AS uid, min(_rid) AS first_idx, any_value({sample}) AS sid
@@ -101,8 +106,12 @@ class CdnowAdapter:
             out.append(
                 MappedTable(
                     USERS,
-                    select_sql(USERS, {"user_id": "uid", "attributes": json_object_sql({"sample_id": "sid"})},
-                               users, idx="first_idx"),
+                    select_sql(
+                        USERS,
+                        {"user_id": "uid", "attributes": json_object_sql({"sample_id": "sid"})},
+                        users,
+                        idx="first_idx",
+                    ),
                     s,
                     count_rejects=False,
                 )

@@ -128,9 +128,9 @@ def _event_exprs() -> dict[str, str]:
 class InstacartAdapter:
     """Adapter for the Instacart Market Basket files and the joined ``df_sample.csv``."""
 
-    name = "instacart"
-    title = "Instacart Market Basket Analysis"
-    tables = ("events", "items", "users")
+    name: str = "instacart"
+    title: str = "Instacart Market Basket Analysis"
+    tables: tuple[str, ...] = ("events", "items", "users")
 
     def map(self, ctx: AdapterContext, paths: Sequence[Path]) -> list[MappedTable]:
         """Map order lines to purchase events with synthetic timestamps, plus items and users.
@@ -173,10 +173,12 @@ class InstacartAdapter:
     def _sample(self, ctx: AdapterContext, path: Path, anchor: str, *, with_items: bool) -> list[MappedTable]:
         s = stage(ctx, path)
         require(s, [*ORDER_COLS, *LINE_COLS], "df_sample.csv")
-        rows = f"""(SELECT rowid AS _rid, {_order_fields()}, {col('product_id')} AS pid,
-                    {col('add_to_cart_order')} AS cart, {col('reordered')} AS re, NULL AS eval_set FROM {s.table})"""
-        orders = f"(SELECT oid, any_value(uid) AS uid, any_value(onum) AS onum, any_value(hour) AS hour, " \
-                 f"any_value(days) AS days FROM {rows} GROUP BY oid) o"
+        rows = f"""(SELECT rowid AS _rid, {_order_fields()}, {col("product_id")} AS pid,
+                    {col("add_to_cart_order")} AS cart, {col("reordered")} AS re, NULL AS eval_set FROM {s.table})"""
+        orders = (
+            f"(SELECT oid, any_value(uid) AS uid, any_value(onum) AS onum, any_value(hour) AS hour, "
+            f"any_value(days) AS days FROM {rows} GROUP BY oid) o"
+        )
         timed = f"(SELECT r.*, t.ts FROM {rows} r LEFT JOIN {_orders_ts(orders, anchor)} t USING (oid)) e"
         out = [MappedTable(EVENTS, select_sql(EVENTS, _event_exprs(), timed, idx="_rid"), s, count_rejects=True)]
         out.append(self._users(s, s.table, count_rejects=False))
@@ -198,10 +200,10 @@ class InstacartAdapter:
         for p in line_files:
             s = stage(ctx, p)
             require(s, list(LINE_COLS), "an order_products file")
-            rows = f"""(SELECT l.rowid AS _rid, {col('order_id', 'l')} AS oid, {col('product_id', 'l')} AS pid,
-                       {col('add_to_cart_order', 'l')} AS cart, {col('reordered', 'l')} AS re,
+            rows = f"""(SELECT l.rowid AS _rid, {col("order_id", "l")} AS oid, {col("product_id", "l")} AS pid,
+                       {col("add_to_cart_order", "l")} AS cart, {col("reordered", "l")} AS re,
                        t.uid, t.onum, t.dow, t.hour, t.days, t.eval_set, t.ts
-                FROM {s.table} l LEFT JOIN {timed} t ON t.oid = {col('order_id', 'l')}) e"""
+                FROM {s.table} l LEFT JOIN {timed} t ON t.oid = {col("order_id", "l")}) e"""
             out.append(MappedTable(EVENTS, select_sql(EVENTS, _event_exprs(), rows, idx="_rid"), s, count_rejects=True))
             if with_items:
                 out.append(self._seen_items(s))
@@ -210,14 +212,14 @@ class InstacartAdapter:
     @staticmethod
     def _users(s: StagedSource, table: str, *, count_rejects: bool) -> MappedTable:
         users = f"(SELECT {col('user_id')} AS uid, min(rowid) AS first_idx FROM {table} GROUP BY 1) u"
-        return MappedTable(USERS, select_sql(USERS, {"user_id": "uid"}, users, idx="first_idx"), s,
-                           count_rejects=count_rejects)
+        return MappedTable(
+            USERS, select_sql(USERS, {"user_id": "uid"}, users, idx="first_idx"), s, count_rejects=count_rejects
+        )
 
     @staticmethod
     def _seen_items(s: StagedSource) -> MappedTable:
         items = f"(SELECT {col('product_id')} AS pid, min(rowid) AS first_idx FROM {s.table} GROUP BY 1) i"
-        return MappedTable(ITEMS, select_sql(ITEMS, {"item_id": "pid"}, items, idx="first_idx"), s,
-                           count_rejects=False)
+        return MappedTable(ITEMS, select_sql(ITEMS, {"item_id": "pid"}, items, idx="first_idx"), s, count_rejects=False)
 
     @staticmethod
     def _products(s: StagedSource, aisles: list[StagedSource], depts: list[StagedSource]) -> MappedTable:
@@ -228,7 +230,7 @@ class InstacartAdapter:
         if depts and "department_id" in s.columns:
             joins += f" LEFT JOIN {depts[0].table} d ON {col('department_id', 'd')} = {col('department_id', 'p')}"
             dept = col("department", "d")
-        attrs = {c: col(c, "p") for c in ("aisle_id", "department_id") if c in s.columns}
+        attrs: dict[str, str] = {c: col(c, "p") for c in ("aisle_id", "department_id") if c in s.columns}
         exprs = {
             "item_id": col("product_id", "p"),
             "title": col("product_name", "p"),

@@ -70,7 +70,9 @@ def _atomic(path: Path, first: str) -> bool:
 
 
 ROLES = {
-    "ratings_inter": lambda p: _atomic(p, "user_id:token") and any(c.startswith("rating") for c in header_columns(p, "\t")),
+    "ratings_inter": lambda p: (
+        _atomic(p, "user_id:token") and any(c.startswith("rating") for c in header_columns(p, "\t"))
+    ),
     "items_atomic": lambda p: _atomic(p, "item_id:token"),
     "users_atomic": lambda p: _atomic(p, "user_id:token"),
     "ratings_csv": lambda p: header_columns(p, ",")[:3] == ["userid", "movieid", "rating"],
@@ -88,11 +90,18 @@ SPLIT: dict[str, tuple[str, bool, dict[str, str]]] = {
     "ratings_inter": ("\t", True, {"user": "user_id", "item": "item_id", "rating": "rating", "ts": "timestamp"}),
     "ratings_dat": ("::", False, {"user": "1", "item": "2", "rating": "3", "ts": "4"}),
     "ratings_tab": ("\t", False, {"user": "1", "item": "2", "rating": "3", "ts": "4"}),
-    "items_atomic": ("\t", True, {"item": "item_id", "title": "movie_title", "year": "release_year", "genres": "class"}),
+    "items_atomic": (
+        "\t",
+        True,
+        {"item": "item_id", "title": "movie_title", "year": "release_year", "genres": "class"},
+    ),
     "items_dat": ("::", False, {"item": "1", "title": "2", "genres": "3"}),
     "items_pipe": ("|", False, {"item": "1", "title": "2", "release_date": "3", "imdb_url": "5"}),
-    "users_atomic": ("\t", True, {"user": "user_id", "age": "age", "gender": "gender", "occupation": "occupation",
-                                  "zip_code": "zip_code"}),
+    "users_atomic": (
+        "\t",
+        True,
+        {"user": "user_id", "age": "age", "gender": "gender", "occupation": "occupation", "zip_code": "zip_code"},
+    ),
     "users_dat": ("::", False, {"user": "1", "gender": "2", "age": "3", "occupation": "4", "zip_code": "5"}),
     "users_pipe": ("|", False, {"user": "1", "age": "2", "gender": "3", "occupation": "4", "zip_code": "5"}),
 }
@@ -102,10 +111,16 @@ def _fields(ctx: AdapterContext, path: Path, role: str) -> tuple[StagedSource, s
     """Stage ``path``; return it, a FROM clause with ``_rid``, and SQL per logical field."""
     if role in ("ratings_csv", "items_csv"):
         s = stage(ctx, path, CsvOptions(delimiter=",", encoding=text_encoding(path)))
-        names = {"user": "userid", "item": "movieid", "rating": "rating", "ts": "timestamp", "title": "title",
-                 "genres": "genres"}
+        names = {
+            "user": "userid",
+            "item": "movieid",
+            "rating": "rating",
+            "ts": "timestamp",
+            "title": "title",
+            "genres": "genres",
+        }
         exprs = {k: f"nullif(trim(x.\"{v}\"), '')" for k, v in names.items() if v in s.columns}
-        return s, f"(SELECT *, rowid AS _rid FROM {s.table}) x", exprs
+        return s, f"(SELECT *, rowid AS _rid FROM {s.table}) x", _with_genres(role, exprs)
     sep, has_header, spec = SPLIT[role]
     s = stage(ctx, path, dataclasses.replace(LINES, encoding=text_encoding(path)))
     pos: dict[str, int] = {}
@@ -122,23 +137,32 @@ def _fields(ctx: AdapterContext, path: Path, role: str) -> tuple[StagedSource, s
         f"WHERE nullif(trim(line), '') IS NOT NULL {skip}) x"
     )
     exprs = {k: f"nullif(trim(f[{i}]), '')" for k, i in pos.items()}
+    return s, from_sql, _with_genres(role, exprs, "f")
+
+
+def _with_genres(role: str, exprs: dict[str, str], fields: str = "") -> dict[str, str]:
+    """Add ``genre_list`` (a list of genre names, NULL when none) to the field expressions."""
+    f = fields
+    # genre lists without lambdas (their syntax differs between DuckDB versions): join, then split
+    joined = None
     if role == "items_pipe":
-        flags = ", ".join(f"CASE WHEN trim(f[{6 + i}]) = '1' THEN {lit(g)} END" for i, g in enumerate(GENRES_100K))
-        exprs["genre_list"] = f"list_filter([{flags}], g -> g IS NOT NULL)"
+        flags = ", ".join(f"CASE WHEN trim({f}[{6 + i}]) = '1' THEN {lit(g)} END" for i, g in enumerate(GENRES_100K))
+        joined = f"concat_ws('|', {flags})"
     elif "genres" in exprs:
-        g_sep = " " if role == "items_atomic" else "|"
-        exprs["genre_list"] = (
-            f"list_filter(string_split({exprs['genres']}, {lit(g_sep)}), g -> g <> '' AND g <> '(no genres listed)')"
-        )
-    return s, from_sql, exprs
+        g_sep = "\\s+" if role == "items_atomic" else "\\|"
+        joined = f"array_to_string(regexp_split_to_array(trim({exprs['genres']}), {lit(g_sep)}), '|')"
+    if joined is not None:
+        cleaned = f"nullif(trim(replace({joined}, '(no genres listed)', ''), '|'), '')"
+        exprs["genre_list"] = f"string_split({cleaned}, '|')"
+    return exprs
 
 
 class MovieLensAdapter:
     """Adapter for MovieLens ratings, movies and users files (ml-100k, ml-1m, ml-latest, RecBole copies)."""
 
-    name = "movielens"
-    title = "MovieLens ratings"
-    tables = ("reviews", "events", "items", "users")
+    name: str = "movielens"
+    title: str = "MovieLens ratings"
+    tables: tuple[str, ...] = ("reviews", "events", "items", "users")
 
     def map(self, ctx: AdapterContext, paths: Sequence[Path]) -> list[MappedTable]:
         """Map ratings to reviews and review events, movie files to items, user files to users.
@@ -188,8 +212,8 @@ class MovieLensAdapter:
     @staticmethod
     def _items(s: StagedSource, from_sql: str, f: dict[str, str]) -> MappedTable:
         genres = f.get("genre_list", "NULL")
-        attrs = {k: f[k] for k in ("year", "release_date", "imdb_url") if k in f}
-        attrs["genres"] = f"CASE WHEN len({genres}) > 0 THEN {genres} END"
+        attrs: dict[str, str] = {k: f[k] for k in ("year", "release_date", "imdb_url") if k in f}
+        attrs["genres"] = genres
         exprs = {
             "item_id": f["item"],
             "title": f.get("title", "NULL"),
@@ -200,6 +224,6 @@ class MovieLensAdapter:
 
     @staticmethod
     def _users(s: StagedSource, from_sql: str, f: dict[str, str]) -> MappedTable:
-        attrs = {k: f[k] for k in ("age", "gender", "occupation", "zip_code") if k in f}
+        attrs: dict[str, str] = {k: f[k] for k in ("age", "gender", "occupation", "zip_code") if k in f}
         exprs = {"user_id": f["user"], "attributes": json_object_sql(attrs)}
         return MappedTable(USERS, select_sql(USERS, exprs, from_sql, idx="_rid"), s, count_rejects=True)

@@ -33,7 +33,6 @@ Mapping
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,9 +61,9 @@ COMMON = ("stockcode", "description", "quantity", "invoicedate", "country")
 
 def _layout(path: Path) -> dict[str, str]:
     if path.suffix.lower() in (".xlsx", ".xls"):
-        hint = "" if importlib.util.find_spec("openpyxl") is None else " (openpyxl is installed, but reading workbooks directly is not supported)"
         raise SchemaError(
-            f"{path}: the Online Retail workbooks must be saved as CSV (UTF-8) first, one file per sheet{hint}"
+            f"{path}: the Online Retail workbooks must be saved as CSV first, one file per sheet "
+            "(File > Save As > CSV UTF-8), then ingested with --format online-retail"
         )
     cols = set(header_columns(path))
     for layout in (V1, V2):
@@ -80,9 +79,9 @@ def _layout(path: Path) -> dict[str, str]:
 class OnlineRetailAdapter:
     """Adapter for the UCI Online Retail and Online Retail II CSV files."""
 
-    name = "online-retail"
-    title = "UCI Online Retail / Online Retail II"
-    tables = ("events", "items", "users")
+    name: str = "online-retail"
+    title: str = "UCI Online Retail / Online Retail II"
+    tables: tuple[str, ...] = ("events", "items", "users")
 
     def map(self, ctx: AdapterContext, paths: Sequence[Path]) -> list[MappedTable]:
         """Map each CSV file to events, items and users.
@@ -107,9 +106,7 @@ class OnlineRetailAdapter:
             cancel = f"coalesce(upper({inv}) LIKE 'C%', false)"
             user = cust if guests == "quarantine" else f"coalesce({cust}, 'guest:' || {inv})"
             abs_q = f"CASE WHEN {cancel} THEN CAST(abs(try_cast({qty} AS DOUBLE)) AS VARCHAR) ELSE {qty} END"
-            amount = (
-                f"CAST(round(abs(try_cast({qty} AS DOUBLE)) * try_cast({price} AS DOUBLE), 4) AS VARCHAR)"
-            )
+            amount = f"CAST(round(abs(try_cast({qty} AS DOUBLE)) * try_cast({price} AS DOUBLE), 4) AS VARCHAR)"
             events = {
                 "user_id": user,
                 "ts": ts,
@@ -135,21 +132,35 @@ class OnlineRetailAdapter:
             out.append(MappedTable(EVENTS, select_sql(EVENTS, events, s.table), s, count_rejects=True))
 
             order = f"(try_cast({ts} AS TIMESTAMP), rowid)"
-            items = f"""(SELECT {col('stockcode')} AS sku, arg_max(rowid, {order}) AS last_idx,
-                    arg_max({col('description')}, {order}) FILTER (WHERE {col('description')} IS NOT NULL) AS title,
+            items = f"""(SELECT {col("stockcode")} AS sku, arg_max(rowid, {order}) AS last_idx,
+                    arg_max({col("description")}, {order}) FILTER (WHERE {col("description")} IS NOT NULL) AS title,
                     arg_max({price}, {order}) FILTER (WHERE {price} IS NOT NULL AND NOT {cancel}) AS price
-                FROM {s.table} WHERE {col('stockcode')} IS NOT NULL GROUP BY 1) i"""
-            item_cols = {"item_id": "sku", "title": "title", "price": "price", "currency": "CASE WHEN price IS NOT NULL THEN 'GBP' END"}
+                FROM {s.table} WHERE {col("stockcode")} IS NOT NULL GROUP BY 1) i"""
+            item_cols = {
+                "item_id": "sku",
+                "title": "title",
+                "price": "price",
+                "currency": "CASE WHEN price IS NOT NULL THEN 'GBP' END",
+            }
             raw_item = json_object_sql({"stockcode": "sku", "description": "title", "price": "price"})
-            out.append(MappedTable(ITEMS, select_sql(ITEMS, item_cols, items, idx="last_idx", raw=raw_item), s,
-                                   count_rejects=False))
+            out.append(
+                MappedTable(
+                    ITEMS, select_sql(ITEMS, item_cols, items, idx="last_idx", raw=raw_item), s, count_rejects=False
+                )
+            )
 
             users = f"""(SELECT {cust} AS uid, arg_max(rowid, {order}) AS last_idx,
-                    arg_max({col('country')}, {order}) FILTER (WHERE {col('country')} IS NOT NULL) AS country
+                    arg_max({col("country")}, {order}) FILTER (WHERE {col("country")} IS NOT NULL) AS country
                 FROM {s.table} WHERE {cust} IS NOT NULL GROUP BY 1) u"""
             raw_user = json_object_sql({"customer_id": "uid", "country": "country"})
-            out.append(MappedTable(USERS, select_sql(USERS, {"user_id": "uid", "country": "country"}, users,
-                                                     idx="last_idx", raw=raw_user), s, count_rejects=False))
+            out.append(
+                MappedTable(
+                    USERS,
+                    select_sql(USERS, {"user_id": "uid", "country": "country"}, users, idx="last_idx", raw=raw_user),
+                    s,
+                    count_rejects=False,
+                )
+            )
         return out
 
 

@@ -53,9 +53,9 @@ def _ts(expr: str) -> str:
 class Rees46Adapter:
     """Adapter for the REES46 multi-category store event files (one or more months)."""
 
-    name = "rees46"
-    title = "REES46 eCommerce behavior data (multi category store)"
-    tables = ("events", "items")
+    name: str = "rees46"
+    title: str = "REES46 eCommerce behavior data (multi category store)"
+    tables: tuple[str, ...] = ("events", "items")
 
     def map(self, ctx: AdapterContext, paths: Sequence[Path]) -> list[MappedTable]:
         """Stage each monthly file; map it to events and to the items it mentions.
@@ -68,9 +68,7 @@ class Rees46Adapter:
         out: list[MappedTable] = []
         for p in paths:
             if "event_type" not in header_columns(p) or "user_session" not in header_columns(p):
-                raise SchemaError(
-                    f"{p}: not a REES46 events file; expected the header {','.join(COLUMNS)}"
-                )
+                raise SchemaError(f"{p}: not a REES46 events file; expected the header {','.join(COLUMNS)}")
             s = stage(ctx, p)
             require(s, COLUMNS, "a REES46 events file")
             out.append(MappedTable(EVENTS, self._events_sql(s.table), s, count_rejects=True))
@@ -106,10 +104,10 @@ class Rees46Adapter:
         def latest(c: str) -> str:
             return f"arg_max({col(c)}, {order}) FILTER (WHERE {col(c)} IS NOT NULL)"
 
-        grouped = f"""(SELECT {col('product_id')} AS pid, arg_max(rowid, {order}) AS last_idx, count(*) AS n,
-                   {latest('category_code')} AS code, {latest('brand')} AS brand,
-                   {latest('price')} AS price, {latest('category_id')} AS category_id
-            FROM {table} WHERE {col('product_id')} IS NOT NULL GROUP BY 1) g"""
+        grouped = f"""(SELECT {col("product_id")} AS pid, arg_max(rowid, {order}) AS last_idx, count(*) AS n,
+                   {latest("category_code")} AS code, {latest("brand")} AS brand,
+                   {latest("price")} AS price, {latest("category_id")} AS category_id
+            FROM {table} WHERE {col("product_id")} IS NOT NULL GROUP BY 1) g"""
         exprs = {
             "item_id": "pid",
             "category": "replace(code, '.', ' > ')",
