@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from growthkit.config import Settings
-from growthkit.errors import GrowthkitError, SchemaError, SourceError
+from growthkit.errors import SchemaError, SourceError
 from growthkit.ingest.load import TableReport, load_mapped
 from growthkit.ingest.mapping import MappedTable, canonical_mapping
-from growthkit.ingest.sources import FORMATS, CsvOptions, Stager
+from growthkit.ingest.sources import FORMATS, CsvOptions, StagedSource, Stager
 from growthkit.schema import TABLES
 from growthkit.store import Store
 
@@ -41,7 +41,7 @@ class AdapterContext:
     pii_key: bytes | None
     options: dict[str, str] = field(default_factory=dict)
 
-    def stage(self, path: Path, fmt: str = "auto", csv_options: CsvOptions | None = None) -> Any:
+    def stage(self, path: Path, fmt: str = "auto", csv_options: CsvOptions | None = None) -> StagedSource:
         return self.stager.stage(path, fmt=fmt, csv_options=csv_options)
 
 
@@ -171,6 +171,18 @@ def _load_all(
     return reports
 
 
+def _only_kind(mapped: list[MappedTable], kind: str) -> list[MappedTable]:
+    """Keep the tables of ``kind``; a kept table takes over its file's unreadable records if needed."""
+    kept = [m for m in mapped if m.table.name == kind]
+    for m in kept:
+        if m.staged is None or m.count_rejects:
+            continue
+        counted = any(k.count_rejects and k.staged is m.staged for k in kept)
+        if not counted and any(d.count_rejects and d.staged is m.staged for d in mapped):
+            m.count_rejects = True
+    return kept
+
+
 def ingest(
     store: Store,
     settings: Settings,
@@ -233,11 +245,13 @@ def ingest(
             try:
                 mapped = adapter.map(ctx, files)
                 if kind is not None:
-                    mapped = [m for m in mapped if m.table.name == kind]
+                    mapped = _only_kind(mapped, kind)
                 note(f"loading {', '.join(m.table.name for m in mapped)}", 0.5)
                 reports += _load_all(store, mapped, fmt=fmt, settings=settings, key=key, label=adapter.name)
             except (SourceError, SchemaError) as exc:
                 failures.append(SourceFailure(", ".join(map(str, files)), str(exc)))
+            finally:
+                stager.drop_all()
         else:
             if kind is None:
                 raise SchemaError(f"say which table the files are for: --kind {'|'.join(TABLES)}")
@@ -252,11 +266,10 @@ def ingest(
                     mapped = [canonical_mapping(staged, TABLES[kind], column_map=column_map, pii_key=key)]
                     note(f"loading {f.name}", (i + 0.6) / len(files))
                     reports += _load_all(store, mapped, fmt=staged.format, settings=settings, key=key, label=str(f))
-                    stager.drop(staged)
                 except (SourceError, SchemaError) as exc:
                     log.warning("%s", exc)
                     failures.append(SourceFailure(str(f), str(exc)))
-                except GrowthkitError:
-                    raise
+                finally:
+                    stager.drop_all()
         note("done", 1.0)
     return IngestReport(tuple(reports), tuple(failures), time.perf_counter() - t0)

@@ -15,6 +15,7 @@ every load. The caller runs this inside one store transaction.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -58,13 +59,8 @@ class AccountingError(GrowthkitError, AssertionError):
     """Internal: the row accounting did not balance (a growthkit bug; please report it)."""
 
 
-_N = 0
-
-
 def _tmp(prefix: str) -> str:
-    global _N
-    _N += 1
-    return f"gk_{prefix}_{_N}"
+    return f"gk_{prefix}_{uuid.uuid4().hex[:12]}"
 
 
 def _reasons(store: Store, ingestion_id: int, table: str) -> dict[str, int]:

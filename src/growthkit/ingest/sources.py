@@ -176,6 +176,7 @@ class Stager:
         self.store = store
         self.workdir = workdir
         self._n = 0
+        self._staged: list[StagedSource] = []
 
     def _name(self, prefix: str) -> str:
         self._n += 1
@@ -197,6 +198,7 @@ class Stager:
         else:
             staged = self._stage_csv(path, csv_options or CsvOptions())
         self._offsets(staged)
+        self._staged.append(staged)
         log.info("staged %s: %d rows, %d rejected", path, staged.rows, staged.rejects)
         return staged
 
@@ -376,10 +378,16 @@ class Stager:
         staged = StagedSource(path, "jsonl", table, names, rows, rejects, 1, skipped, "utf-8")
         return staged
 
-    def drop(self, staged: StagedSource) -> None:
-        """Free the temp tables of a staged file."""
-        for t in (staged.table, f"{staged.table}_offsets", staged.skipped_table):
-            self.store.execute(f"DROP TABLE IF EXISTS {t}")
+    def drop_all(self) -> None:
+        """Free the temp tables of every file staged so far."""
+        for staged in self._staged:
+            for t in (staged.table, f"{staged.table}_offsets", staged.skipped_table):
+                self.store.execute(f"DROP TABLE IF EXISTS {t}")
+        self._staged.clear()
+
+    def temp_name(self, prefix: str) -> str:
+        """A fresh name for a temp table of this run."""
+        return self._name(prefix)
 
     def require_columns(self, staged: StagedSource, needed: list[str], hint: str = "") -> None:
         missing = [c for c in needed if c not in staged.columns]
