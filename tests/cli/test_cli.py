@@ -90,3 +90,40 @@ def test_status_of_missing_store(runner: CliRunner, tmp_path: Path) -> None:
 def test_migrate(runner: CliRunner, tmp_path: Path) -> None:
     res = runner.invoke(cli, ["migrate", "--db", str(tmp_path / "m.duckdb")])
     assert res.exit_code == 0 and "schema version 1" in res.output
+
+
+def test_simulate_writes_canonical_files(runner: CliRunner, tmp_path: Path) -> None:
+    res = runner.invoke(cli, ["simulate", "--users", "300", "--days", "30", "--seed", "3", "--out", "shop", "--json"])
+    assert res.exit_code == 0, res.output
+    manifest = json.loads(res.output)
+    assert set(manifest["files"]) == {"events", "users", "items", "reviews", "edges"}
+    assert manifest["rows"]["users"] == 300
+    assert all(Path(p).exists() for p in manifest["files"].values())
+
+
+def test_demo_loads_everything_and_reruns_fresh(runner: CliRunner, tmp_path: Path) -> None:
+    for _ in range(2):
+        res = runner.invoke(cli, ["demo", "--out", "d", "--users", "400", "--days", "30", "--json"])
+        assert res.exit_code == 0, res.output
+        summary = json.loads(res.output)
+        assert summary["tables"]["users"]["rows"] == 400
+        assert summary["tables"]["events"]["rows"] > 1000
+        assert summary["quarantine"]["rows"] == 0
+        assert summary["quality"]["events_with_unknown_user"] == 0
+    res = runner.invoke(cli, ["demo", "--out", "d", "--users", "400", "--days", "30"])
+    assert res.exit_code == 0 and "growthkit store" in res.output
+
+
+def test_demo_never_deletes_a_store_outside_its_folder(runner: CliRunner, tmp_path: Path) -> None:
+    other = tmp_path / "mine.duckdb"
+    runner.invoke(cli, ["migrate", "--db", str(other)])
+    res = runner.invoke(cli, ["demo", "--db", str(other), "--out", "d", "--users", "100", "--days", "10"])
+    assert res.exit_code == 1 and "--no-fresh" in res.output
+    assert other.exists()
+
+
+def test_datasets_list(runner: CliRunner) -> None:
+    res = runner.invoke(cli, ["datasets", "list", "--json"])
+    assert res.exit_code == 0, res.output
+    names = {d["name"] for d in json.loads(res.output)}
+    assert names == {"cdnow", "cdnow-sample", "ml-100k", "instacart-sample", "zh-reviews"}

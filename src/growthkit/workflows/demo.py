@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from growthkit.config import Settings
+from growthkit.errors import ConfigError
 from growthkit.ingest import IngestReport
 from growthkit.ingest.summary import StoreSummary
 from growthkit.sim import SimConfig, SimManifest, write_simulation
@@ -87,7 +88,7 @@ def run_demo(
     db = Path(settings.db)
     if fresh and not settings.is_memory and db.exists():
         if out_dir.resolve() not in db.resolve().parents:
-            raise FileExistsError(
+            raise ConfigError(
                 f"{db} already exists and is outside the demo folder {out_dir}; "
                 "pass --no-fresh to add the demo data to it, or choose another --db"
             )
