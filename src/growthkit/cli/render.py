@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import click
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
@@ -18,8 +20,10 @@ def _n(v: int) -> str:
 
 def ingest_table(report: IngestReport) -> Table:
     t = Table(title="Ingestion", show_lines=False)
-    for col in ("table", "source", "read", "loaded", "updated", "duplicate", "quarantined"):
-        t.add_column(col, justify="right" if col not in ("table", "source") else "left")
+    t.add_column("table", no_wrap=True)
+    t.add_column("source", overflow="ellipsis", max_width=28, no_wrap=True)
+    for col in ("read", "loaded", "updated", "duplicate", "quarantined"):
+        t.add_column(col, justify="right", no_wrap=True)
     for r in report.tables:
         name = Path(r.source).name or r.source
         src = name if len(name) <= 40 else "…" + name[-39:]
@@ -60,6 +64,16 @@ def print_ingest(console: Console, report: IngestReport) -> None:
     for f in report.failures:
         console.print(f"[red]could not read[/] {f.source}: {f.error}")
     console.print(f"[dim]{report.seconds:.2f} s[/]")
+
+
+def emit_ingest(report: IngestReport, *, as_json: bool, console: Console | None = None) -> None:
+    """Print an ingestion report (table or JSON); exit 1 when a source could not be read at all."""
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print_ingest(console or Console(), report)
+    if not report.ok:
+        raise SystemExit(1)
 
 
 def summary_panel(s: StoreSummary) -> Panel:

@@ -49,3 +49,9 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release the connection (and the file lock)."""
+
+    def __enter__(self) -> Store:
+        """Use the store in a ``with`` block; it closes at the end."""
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the store."""
