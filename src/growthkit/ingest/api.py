@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from growthkit.config import Settings
 from growthkit.errors import SchemaError, SourceError
-from growthkit.ingest.load import TableReport, load_mapped
+from growthkit.ingest.load import TableReport, apply, prepare
 from growthkit.ingest.mapping import MappedTable, canonical_mapping
 from growthkit.ingest.sources import FORMATS, CsvOptions, StagedSource, Stager
 from growthkit.schema import TABLES
@@ -158,13 +158,14 @@ def _load_all(
 ) -> list[TableReport]:
     started = datetime.now(UTC).replace(tzinfo=None)
     reports = []
+    # typing, checks and duplicate keys go to temp tables first; only the writes share the transaction
+    prepared = [prepare(store, m, timezone=settings.timezone) for m in mapped]
     with store.transaction():
-        for m in mapped:
+        for p in prepared:
+            m = p.mapped
             iid = _next_id(store)
             source = str(m.staged.path) if m.staged is not None else label
-            rep = load_mapped(
-                store, m, ingestion_id=iid, source=source, timezone=settings.timezone, now=started, pii_key=key
-            )
+            rep = apply(store, p, ingestion_id=iid, source=source, now=started, pii_key=key)
             size = m.staged.path.stat().st_size if m.staged is not None else None
             _log_ingestion(store, iid, rep, fmt, started, size)
             reports.append(rep)

@@ -76,6 +76,48 @@ def _count(store: Store, sql: str) -> int:
     return int(store.scalar(f"SELECT count(*) FROM ({sql}) c"))
 
 
+@dataclass
+class Prepared:
+    """Validated rows of one :class:`MappedTable` in temp tables, ready to apply."""
+
+    mapped: MappedTable
+    valid: str
+    dupkeys: str
+    winners: str
+    offered: int
+    rejects: int
+    has_dupkeys: bool
+
+
+def prepare(store: Store, mapped: MappedTable, *, timezone: str) -> Prepared:
+    """Type, check and find repeated keys, in temp tables (outside the load's transaction: it is faster)."""
+    t = mapped.table
+    key = ident(t.key)
+    v = _tmp("valid")
+    store.execute(f"SET TimeZone = {lit(timezone)}")
+    try:
+        store.execute(f"CREATE OR REPLACE TEMP TABLE {v} AS {validation_sql(t, mapped.sql, timezone=timezone)}")
+    finally:
+        store.execute("SET TimeZone = 'UTC'")
+    staged = mapped.staged
+    offered = int(store.scalar(f"SELECT count(*) FROM {v}"))
+    rejects = staged.rejects if (staged is not None and mapped.count_rejects) else 0
+    fact = t.role is TableRole.FACT
+    dk, w = _tmp("dupkeys"), _tmp("winners")
+    store.execute(
+        f"CREATE OR REPLACE TEMP TABLE {dk} AS SELECT {key} FROM {v} WHERE _reason IS NULL "
+        f"GROUP BY {key} HAVING count(*) > 1"
+    )
+    order = "ASC" if fact else "DESC"  # facts: first wins; dimensions: the latest row wins
+    store.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {w} AS SELECT v.*, row_number() OVER (
+              PARTITION BY {key} ORDER BY _idx {order} NULLS LAST, _hash) AS _rank
+            FROM {v} v SEMI JOIN {dk} USING ({key}) WHERE _reason IS NULL"""
+    )
+    has_dupkeys = int(store.scalar(f"SELECT count(*) FROM {dk}")) > 0
+    return Prepared(mapped, v, dk, w, offered, rejects, has_dupkeys)
+
+
 def load_mapped(
     store: Store,
     mapped: MappedTable,
@@ -87,18 +129,28 @@ def load_mapped(
     pii_key: bytes | None = None,
 ) -> TableReport:
     """Validate ``mapped`` and load it into its table; returns the accounting."""
+    prepared = prepare(store, mapped, timezone=timezone)
+    return apply(store, prepared, ingestion_id=ingestion_id, source=source, now=now, pii_key=pii_key)
+
+
+def apply(
+    store: Store,
+    p: Prepared,
+    *,
+    ingestion_id: int,
+    source: str,
+    now: datetime,
+    pii_key: bytes | None = None,
+) -> TableReport:
+    """Write the prepared rows: quarantine, updates, inserts; run inside the load's transaction."""
+    mapped = p.mapped
     t = mapped.table
     key = ident(t.key)
-    v = _tmp("valid")
-    store.execute(f"SET TimeZone = {lit(timezone)}")
-    try:
-        store.execute(f"CREATE OR REPLACE TEMP TABLE {v} AS {validation_sql(t, mapped.sql, timezone=timezone)}")
-    finally:
-        store.execute("SET TimeZone = 'UTC'")
+    v, dk, w = p.valid, p.dupkeys, p.winners
     staged = mapped.staged
     reasons_before = _reasons(store, ingestion_id, t.name)
-    offered = int(store.scalar(f"SELECT count(*) FROM {v}"))
-    rejects = staged.rejects if (staged is not None and mapped.count_rejects) else 0
+    offered, rejects = p.offered, p.rejects
+    fact = t.role is TableRole.FACT
 
     # 1. rows that failed a check, and records the reader could not split
     raw_expr = "v._raw"
@@ -126,18 +178,6 @@ def load_mapped(
     invalid = int(store.scalar(f"SELECT count(*) FROM {v} WHERE _reason IS NOT NULL"))
 
     # 2. the same key more than once in this input
-    fact = t.role is TableRole.FACT
-    dk, w = _tmp("dupkeys"), _tmp("winners")
-    store.execute(
-        f"CREATE OR REPLACE TEMP TABLE {dk} AS SELECT {key} FROM {v} WHERE _reason IS NULL "
-        f"GROUP BY {key} HAVING count(*) > 1"
-    )
-    order = "ASC" if fact else "DESC"  # facts: first wins; dimensions: the latest row wins
-    store.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {w} AS SELECT v.*, row_number() OVER (
-              PARTITION BY {key} ORDER BY _idx {order} NULLS LAST, _hash) AS _rank
-            FROM {v} v SEMI JOIN {dk} USING ({key}) WHERE _reason IS NULL"""
-    )
     losers = f"""SELECT l.*, f._hash AS _winner_hash, f._idx AS _winner_idx
                  FROM {w} l JOIN {w} f ON f.{key} = l.{key} AND f._rank = 1 WHERE l._rank > 1"""
     infile_dup = _count(store, f"SELECT * FROM ({losers}) x WHERE _hash = _winner_hash")
@@ -158,16 +198,19 @@ def load_mapped(
         )
 
     # 3. against what the store already holds
-    cand = f"""(SELECT * EXCLUDE (_rank) FROM {w} WHERE _rank = 1
-               UNION ALL BY NAME
-               SELECT * FROM {v} ANTI JOIN {dk} USING ({key}) WHERE _reason IS NULL)"""
-    c = _tmp("cand")
-    store.execute(f"CREATE OR REPLACE TEMP TABLE {c} AS SELECT * FROM {cand}")
+    # candidates: valid rows, one per key (a subquery, not materialised: it is read once or twice)
+    if p.has_dupkeys:
+        c = f"""(SELECT * EXCLUDE (_rank) FROM {w} WHERE _rank = 1
+                 UNION ALL BY NAME
+                 SELECT * FROM {v} ANTI JOIN {dk} USING ({key}) WHERE _reason IS NULL)"""
+    else:
+        c = f"(SELECT * FROM {v} WHERE _reason IS NULL)"
+    target_empty = int(store.scalar(f"SELECT count(*) FROM {t.name}")) == 0
     ex = _tmp("existing")
     store.execute(
         f"""CREATE OR REPLACE TEMP TABLE {ex} AS
         SELECT c.{key}, c._hash, c._idx, c._raw, t._hash AS _old_hash, t._ingestion_id AS _old_ingestion
-        FROM {c} c JOIN {t.name} t USING ({key})"""
+        FROM {c} c JOIN {t.name} t USING ({key}) WHERE NOT {str(target_empty).lower()}"""
     )
     store_dup = int(store.scalar(f"SELECT count(*) FROM {ex} WHERE _hash = _old_hash"))
     store_diff = int(store.scalar(f"SELECT count(DISTINCT {key}) FROM {ex} WHERE _hash <> _old_hash"))
@@ -187,9 +230,10 @@ def load_mapped(
         store.execute(f"DELETE FROM {t.name} WHERE {key} IN (SELECT {key} FROM {ex} WHERE _hash <> _old_hash)")
     cols = ", ".join(ident(n) for n in t.column_names)
     before = int(store.scalar(f"SELECT count(*) FROM {t.name}"))
+    new_rows = f"{c} c" if target_empty else f"{c} c ANTI JOIN {t.name} USING ({key})"
     store.execute(
         f"""INSERT INTO {t.name} ({cols}, _hash, _ingestion_id)
-        SELECT {cols}, _hash, {ingestion_id} FROM {c} ANTI JOIN {t.name} USING ({key})"""
+        SELECT {cols}, _hash, {ingestion_id} FROM {new_rows}"""
     )
     inserted = int(store.scalar(f"SELECT count(*) FROM {t.name}")) - before
 
@@ -205,6 +249,6 @@ def load_mapped(
         )
     after = _reasons(store, ingestion_id, t.name)
     reasons = {k: n - reasons_before.get(k, 0) for k, n in after.items() if n - reasons_before.get(k, 0)}
-    for tmp in (v, dk, w, c, ex):
+    for tmp in (v, dk, w, ex):
         store.execute(f"DROP TABLE IF EXISTS {tmp}")
     return TableReport(t.name, source, rows_read, loaded, updated, duplicate, quarantined, reasons, tuple(mapped.notes))

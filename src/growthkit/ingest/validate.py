@@ -65,7 +65,15 @@ def _typed_expr(col: Column, raw: str, tz: str) -> str:
             f"THEN make_timestamptz(try_cast({raw} AS BIGINT) * 1000000) "
             "END"
         )
-        return f"timezone('UTC', coalesce({epoch}, {iso}, {local}))"
+        slow = f"timezone('UTC', coalesce({epoch}, {iso}, {local}))"
+        # Fast path: text with no zone suffix that casts as a plain timestamp (the common case).
+        # A TIMESTAMP cast ignores offsets, so text with one (after the seconds) takes the slow path.
+        naive = f"try_cast({raw} AS TIMESTAMP)"
+        if tz != "UTC":
+            naive = f"timezone('UTC', timezone({lit(tz)}, {naive}))"
+        has_zone = f"(length({raw}) > 19 AND regexp_matches(substr({raw}, 11), '[zZ+]|[0-9]-[0-9]'))"
+        plain = f"regexp_full_match({raw}, '[0-9]{{8,13}}')"
+        return f"CASE WHEN {has_zone} OR {plain} THEN {slow} ELSE coalesce({naive}, {slow}) END"
     if t is ColumnType.FLOAT:
         return f"try_cast({raw} AS DOUBLE)"
     if t is ColumnType.INTEGER:
@@ -219,10 +227,12 @@ def validation_sql(table: Table, source_sql: str, *, timezone: str) -> str:
     for c in table.columns:
         checks += column_checks(c, raw(c.name), typed(c.name))
     checks += _table_checks(table, raw, typed)
-    code = "CASE " + " ".join(f"WHEN {ch.condition} THEN {lit(ch.code)}" for ch in checks) + " END"
+    flags = ", ".join(f"coalesce({ch.condition}, false) AS _b{i}" for i, ch in enumerate(checks))
+    bad = " OR ".join(f"_b{i}" for i in range(len(checks))) or "false"
+    code = "CASE " + " ".join(f"WHEN _b{i} THEN {lit(ch.code)}" for i, ch in enumerate(checks)) + " END"
     reason = (
         "nullif(concat_ws('; ', "
-        + ", ".join(f"CASE WHEN {ch.condition} THEN {ch.message} END" for ch in checks)
+        + ", ".join(f"CASE WHEN _b{i} THEN {ch.message} END" for i, ch in enumerate(checks))
         + "), '')"
     )
     content = [c for c in table.columns if c.name != table.key]
@@ -230,11 +240,16 @@ def validation_sql(table: Table, source_sql: str, *, timezone: str) -> str:
     row_hash = f"md5(concat_ws(chr(31), {hash_parts}))"
     key_expr = f"coalesce({typed(table.key)}, _hash)" if table.key_from_content else typed(table.key)
     out_cols = ", ".join(f"{typed(c.name)} AS {ident(c.name)}" for c in table.columns if c.name != table.key)
+    # each check is evaluated once (as a flag); codes and messages only for rows that fail one
     return f"""
 SELECT {key_expr} AS {ident(table.key)}, {out_cols}, _idx, _raw, _hash,
-       {code} AS _reason_code, {reason} AS _reason
+       CASE WHEN _bad THEN {code} END AS _reason_code,
+       CASE WHEN _bad THEN {reason} END AS _reason
 FROM (
-  SELECT *, {row_hash} AS _hash
-  FROM (SELECT *, {typed_cols} FROM (SELECT {norm}, _idx, _raw FROM ({source_sql}) src) n) t
+  SELECT *, {bad} AS _bad, {row_hash} AS _hash
+  FROM (
+    SELECT *, {flags}
+    FROM (SELECT *, {typed_cols} FROM (SELECT {norm}, _idx, _raw FROM ({source_sql}) src) n) t
+  ) f
 ) h
 """
