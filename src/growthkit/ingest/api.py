@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -129,6 +131,30 @@ def available_formats() -> list[str]:
     return ["auto", *FORMATS, *sorted(_adapters())]
 
 
+@contextmanager
+def _watch(store: Store, note: ProgressFn, what: str, lo: float, hi: float) -> Iterator[None]:
+    """Report ``what`` with the running statement's progress mapped into ``[lo, hi]`` of the whole run."""
+    done = threading.Event()
+
+    def poll() -> None:
+        best = 0.0  # a statement runs in several pipelines; never move the bar backwards
+        while not done.wait(0.25):
+            p = store.progress()
+            if p is not None and p > best:
+                best = p
+                note(what, lo + (hi - lo) * p)
+
+    note(what, lo)
+    thread = threading.Thread(target=poll, name="growthkit-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+        note(what, hi)
+
+
 def _next_id(store: Store) -> int:
     return int(store.scalar("SELECT nextval('ingestion_seq')"))
 
@@ -154,18 +180,33 @@ def _log_ingestion(store: Store, iid: int, rep: TableReport, fmt: str, started: 
 
 
 def _load_all(
-    store: Store, mapped: list[MappedTable], *, fmt: str, settings: Settings, key: bytes | None, label: str
+    store: Store,
+    mapped: list[MappedTable],
+    *,
+    fmt: str,
+    settings: Settings,
+    key: bytes | None,
+    label: str,
+    note: ProgressFn,
+    span: tuple[float, float] = (0.0, 1.0),
 ) -> list[TableReport]:
     started = datetime.now(UTC).replace(tzinfo=None)
     reports = []
     # typing, checks and duplicate keys go to temp tables first; only the writes share the transaction
-    prepared = [prepare(store, m, timezone=settings.timezone) for m in mapped]
+    lo, hi = span
+    step = (hi - lo) / max(2 * len(mapped), 1)
+    prepared = []
+    for i, m in enumerate(mapped):
+        with _watch(store, note, f"checking {m.table.name} rows", lo + i * step, lo + (i + 1) * step):
+            prepared.append(prepare(store, m, timezone=settings.timezone))
+    lo += len(mapped) * step
     with store.transaction():
-        for p in prepared:
+        for i, p in enumerate(prepared):
             m = p.mapped
             iid = _next_id(store)
             source = str(m.staged.path) if m.staged is not None else label
-            rep = apply(store, p, ingestion_id=iid, source=source, now=started, pii_key=key)
+            with _watch(store, note, f"writing {m.table.name}", lo + i * step, lo + (i + 1) * step):
+                rep = apply(store, p, ingestion_id=iid, source=source, now=started, pii_key=key)
             size = m.staged.path.stat().st_size if m.staged is not None else None
             _log_ingestion(store, iid, rep, fmt, started, size)
             reports.append(rep)
@@ -242,13 +283,14 @@ def ingest(
         if fmt in adapters:
             adapter = adapters[fmt]
             ctx = AdapterContext(stager, store, settings.timezone, key, dict(options or {}))
-            note(f"reading {adapter.title}", 0.0)
             try:
-                mapped = adapter.map(ctx, files)
+                with _watch(store, note, f"reading {adapter.title}", 0.0, 0.4):
+                    mapped = adapter.map(ctx, files)
                 if kind is not None:
                     mapped = _only_kind(mapped, kind)
-                note(f"loading {', '.join(m.table.name for m in mapped)}", 0.5)
-                reports += _load_all(store, mapped, fmt=fmt, settings=settings, key=key, label=adapter.name)
+                reports += _load_all(
+                    store, mapped, fmt=fmt, settings=settings, key=key, label=adapter.name, note=note, span=(0.4, 1.0)
+                )
             except (SourceError, SchemaError) as exc:
                 failures.append(SourceFailure(", ".join(map(str, files)), str(exc)))
             finally:
@@ -262,11 +304,20 @@ def ingest(
                 raise SchemaError(f"unknown format {fmt!r}: use one of {', '.join(available_formats())}")
             for i, f in enumerate(files):
                 try:
-                    note(f"reading {f.name}", i / len(files))
-                    staged = stager.stage(f, fmt=fmt, csv_options=csv_options)
+                    share = 1.0 / len(files)
+                    with _watch(store, note, f"reading {f.name}", i * share, (i + 0.3) * share):
+                        staged = stager.stage(f, fmt=fmt, csv_options=csv_options)
                     mapped = [canonical_mapping(staged, TABLES[kind], column_map=column_map, pii_key=key)]
-                    note(f"loading {f.name}", (i + 0.6) / len(files))
-                    reports += _load_all(store, mapped, fmt=staged.format, settings=settings, key=key, label=str(f))
+                    reports += _load_all(
+                        store,
+                        mapped,
+                        fmt=staged.format,
+                        settings=settings,
+                        key=key,
+                        label=str(f),
+                        note=note,
+                        span=((i + 0.3) * share, (i + 1) * share),
+                    )
                 except (SourceError, SchemaError) as exc:
                     log.warning("%s", exc)
                     failures.append(SourceFailure(str(f), str(exc)))

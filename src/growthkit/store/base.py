@@ -35,6 +35,9 @@ class Store(Protocol):
     def register(self, name: str, data: Any) -> AbstractContextManager[None]:
         """Expose an Arrow table/reader or DataFrame as a view for the block's duration."""
 
+    def progress(self) -> float | None:
+        """How far the statement running now is (0..1), or None; may be called from another thread."""
+
     def tables(self) -> list[str]:
         """Names of the tables in the store."""
 

@@ -93,6 +93,9 @@ class DuckDBStore:
             path.parent.mkdir(parents=True, exist_ok=True)
         con = cls._connect(location, read_only=read_only, config=config, timeout=settings.busy_timeout)
         con.execute("SET TimeZone = 'UTC'").fetchall()
+        # let another thread read the progress of a long statement (query_progress); print nothing
+        con.execute("SET enable_progress_bar = true").fetchall()
+        con.execute("SET enable_progress_bar_print = false").fetchall()
         store = cls(con, location=location, read_only=read_only)
         store._tmpdir = tmpdir
         try:
@@ -208,6 +211,14 @@ class DuckDBStore:
             yield
         finally:
             self._con.unregister(name)
+
+    def progress(self) -> float | None:
+        """How far the statement running now is (0..1), or None when unknown; callable from another thread."""
+        try:
+            value = float(self._con.query_progress())
+        except duckdb.Error:
+            return None
+        return value / 100.0 if value >= 0 else None
 
     def tables(self) -> list[str]:
         rows = self._con.execute(
