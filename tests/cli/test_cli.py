@@ -127,3 +127,29 @@ def test_datasets_list(runner: CliRunner) -> None:
     assert res.exit_code == 0, res.output
     names = {d["name"] for d in json.loads(res.output)}
     assert names == {"cdnow", "cdnow-sample", "ml-100k", "instacart-sample", "zh-reviews"}
+
+
+def test_ingest_csv_dialect_options(runner: CliRunner, tmp_path: Path) -> None:
+    p = tmp_path / "e.tsv"
+    p.write_text("u1\t2024-03-01\tsearch\t'a\tb'\n")
+    res = runner.invoke(
+        cli,
+        [
+            "ingest",
+            "--db",
+            str(tmp_path / "q.duckdb"),
+            "--kind",
+            "events",
+            "--no-header",
+            "--columns",
+            "user_id,ts,event_type,query",
+            "--delimiter",
+            "tab",
+            "--quote",
+            "'",
+            "--json",
+            str(p),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["rows_loaded"] == 1

@@ -135,3 +135,18 @@ def test_json_lines_with_bad_and_blank_lines(store: DuckDBStore, settings: Setti
     assert lines == {3: "jsonl_invalid", 4: "jsonl_not_an_object", 6: "user_id_empty"}
     props = {e["user_id"]: json.loads(e["properties"]) for e in _events(store)}
     assert props == {"u1": {"page": 2}, "u3": {"price": "9.9", "ok": "true"}}
+
+
+def test_gzip_is_recognised_by_content_not_name(store: DuckDBStore, settings: Settings, tmp_path: Path) -> None:
+    csv_path = tmp_path / "export_2024"
+    csv_path.write_bytes(gzip.compress(b"user_id,ts,event_type\nu1,2024-03-01,view\n"))
+    jsonl_path = tmp_path / "events.jsonl.gz"
+    jsonl_path.write_bytes(gzip.compress(b'{"user_id": "u2", "ts": "2024-03-01", "event_type": "view"}\n'))
+    r = ingest(store, settings, [csv_path, jsonl_path], kind="events")
+    assert (r.rows_read, r.rows_loaded) == (2, 2)
+
+
+def test_custom_quote_character(store: DuckDBStore, settings: Settings, write: Write) -> None:
+    path = write("e.csv", "user_id,ts,event_type,query\nu1,2024-03-01,search,'red, long dress'\n")
+    r = ingest(store, settings, [path], kind="events", csv_options=CsvOptions(quote="'"))
+    assert r.rows_loaded == 1 and _events(store)[0]["query"] == "red, long dress"

@@ -28,6 +28,8 @@ from growthkit.workflows.results import CsvOptions
 @click.option("--delimiter", help="CSV field delimiter (default: detected; 'tab' for a tab).")
 @click.option("--no-header", is_flag=True, help="The CSV has no header line (give --columns).")
 @click.option("--columns", help="Comma-separated column names, for files without a header.")
+@click.option("--quote", default='"', show_default=True, help="CSV quote character ('' for none).")
+@click.option("--escape", default=None, help="CSV escape character (default: the quote character, doubled quotes).")
 @click.option("--encoding", help="Text encoding (default: detected; utf-8, gb18030, gbk, ...).")
 @click.option("--timezone", "tz", help="Zone of timestamps without an offset (default: UTC or $GROWTHKIT_TIMEZONE).")
 @click.option(
@@ -49,6 +51,8 @@ def ingest(
     delimiter: str | None,
     no_header: bool,
     columns: str | None,
+    quote: str,
+    escape: str | None,
     encoding: str | None,
     tz: str | None,
     column_map: tuple[str, ...],
@@ -70,6 +74,8 @@ def ingest(
         delimiter=delim,
         header=not no_header,
         columns=tuple(c.strip() for c in columns.split(",")) if columns else None,
+        quote=quote,
+        escape=escape,
         encoding=encoding,
     )
     opts = dict(o.split("=", 1) for o in options if "=" in o)

@@ -113,6 +113,12 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
+def _compression(path: Path) -> str:
+    """DuckDB's compression argument, from the file's magic bytes (not its name)."""
+    with open(path, "rb") as fh:
+        return "gzip" if fh.read(2) == b"\x1f\x8b" else "none"
+
+
 def _open_binary(path: Path) -> IO[bytes]:
     with open(path, "rb") as fh:
         magic = fh.read(2)
@@ -255,6 +261,7 @@ class Stager:
             f"""CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_csv({lit(str(read_path))},
                 auto_detect = false, header = {str(opts.header).lower()}, skip = {opts.skip_rows},
                 delim = {lit(delim)}, quote = {lit(opts.quote)}, escape = {lit(escape)},
+                compression = {lit(_compression(read_path))},
                 columns = {cols}, all_varchar = true, store_rejects = true,
                 rejects_table = '{table}_rj', rejects_scan = '{table}_rs',
                 max_line_size = {MAX_LINE_BYTES}, strict_mode = true, null_padding = false)"""
@@ -323,6 +330,7 @@ class Stager:
         self.store.execute(
             f"""CREATE OR REPLACE TEMP TABLE {lines} AS SELECT * FROM read_csv({lit(str(read_path))},
                 auto_detect = false, header = false, delim = {lit(chr(1))}, quote = '', escape = '',
+                compression = {lit(_compression(read_path))},
                 columns = {{'line': 'VARCHAR'}}, all_varchar = true, max_line_size = {MAX_LINE_BYTES},
                 store_rejects = true, rejects_table = '{lines}_rj', rejects_scan = '{lines}_rs')"""
         )
