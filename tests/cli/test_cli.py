@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from growthkit.cli import cli
+from growthkit.store import CURRENT_VERSION
 
 
 @pytest.fixture
@@ -89,7 +90,7 @@ def test_status_of_missing_store(runner: CliRunner, tmp_path: Path) -> None:
 
 def test_migrate(runner: CliRunner, tmp_path: Path) -> None:
     res = runner.invoke(cli, ["migrate", "--db", str(tmp_path / "m.duckdb")])
-    assert res.exit_code == 0 and "schema version 1" in res.output
+    assert res.exit_code == 0 and f"schema version {CURRENT_VERSION}" in res.output
 
 
 def test_simulate_writes_canonical_files(runner: CliRunner, tmp_path: Path) -> None:

@@ -62,7 +62,27 @@ def _v1() -> Migration:
     return Migration(1, "canonical tables, ingestion log and quarantine", tuple(stmts))
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1(),)
+def _v2() -> Migration:
+    stmts = (
+        """CREATE TABLE IF NOT EXISTS experiments (
+  experiment VARCHAR PRIMARY KEY,
+  definition JSON NOT NULL,
+  created_at TIMESTAMP NOT NULL,
+  updated_at TIMESTAMP NOT NULL
+)""",
+        """CREATE TABLE IF NOT EXISTS exposures (
+  experiment VARCHAR NOT NULL,
+  variation VARCHAR NOT NULL,
+  user_id VARCHAR NOT NULL,
+  ts TIMESTAMP NOT NULL,
+  context JSON,
+  PRIMARY KEY (experiment, user_id)
+)""",
+    )
+    return Migration(2, "experiments and exposures (first exposure per user and experiment)", stmts)
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1(), _v2())
 """All migrations, oldest first. ``MIGRATIONS[-1].version`` is the current schema."""
 
 CURRENT_VERSION: int = MIGRATIONS[-1].version
