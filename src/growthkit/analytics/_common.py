@@ -17,6 +17,7 @@ Conventions (every module in :mod:`growthkit.analytics` follows them):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -99,7 +100,7 @@ class EventFilter:
 @dataclass(frozen=True)
 class Breakdown:
     """Split by an event column (``channel``), a user column (``user.city_tier``), or a property
-    (``properties.coupon``); ``None`` values show as ``"(none)"``."""
+    (``properties.coupon``, read as text by :func:`json_property`); ``None`` values show as ``"(none)"``."""
 
     key: str
 
@@ -111,10 +112,45 @@ class Breakdown:
             out = events.left_join(u, events.user_id == u.user_id).drop("user_id_right")
         elif self.key.startswith("properties."):
             k = self.key.removeprefix("properties.")
-            out = events.mutate(breakdown=events.properties.cast("json")[k].str)
+            out = events.mutate(breakdown=json_property(events.properties, k))
         else:
             out = events.mutate(breakdown=events[self.key].cast("string"))
         return out.mutate(breakdown=out.breakdown.fill_null("(none)"))
+
+
+_JSON_KEY = re.compile(r"\w+")
+
+
+def _json_text(doc: str, path: str) -> str:
+    """Signature of the engines' ``$.key``-as-text functions (the engine runs them, never Python)."""
+    raise NotImplementedError
+
+
+_JSON_TEXT: dict[str, Any] = {
+    "duckdb": ibis.udf.scalar.builtin(_json_text, name="json_extract_string"),
+    "pyspark": ibis.udf.scalar.builtin(_json_text, name="get_json_object"),
+}
+"""Engine functions that read ``$.key`` of a JSON document as text, with the same results."""
+
+
+def json_property(doc: ir.Value, key: str) -> ir.StringValue:
+    """Top-level ``key`` of a JSON object column (``events.properties``) as text, on any engine.
+
+    Strings come unquoted, numbers and booleans as JSON text (``10``, ``10.5``,
+    ``true``), nested objects and arrays as compact JSON; a missing key, a JSON
+    ``null`` or a NULL document give NULL. DuckDB (``json_extract_string``) and
+    Spark (``get_json_object``) agree on all of these; other engines fall back to
+    Ibis's JSON access, which reads string values only. ``key`` must be a plain
+    name (letters, digits, ``_``).
+    """
+    if not _JSON_KEY.fullmatch(key):
+        raise AnalyticsQueryError(f"JSON property names are letters, digits and '_'; got {key!r}")
+    fn = _JSON_TEXT.get(getattr(ibis.get_backend(doc), "name", ""))
+    if fn is None:
+        out: ir.StringValue = doc.cast("json")[key].str  # type: ignore[attr-defined]
+        return out
+    text: ir.StringValue = fn(doc.cast("string"), f"$.{key}")
+    return text
 
 
 def tables(con: Any) -> tuple[ir.Table, ir.Table]:
@@ -127,3 +163,86 @@ def sorted_ids(expr: ir.Table | ir.Column) -> list[str]:
     col = expr if isinstance(expr, ir.Column) else expr[expr.columns[0]]
     values = col.name("user_id").as_table().distinct().execute()["user_id"]
     return sorted(str(v) for v in values.tolist())
+
+
+# --- shared by trends, stickiness and lifecycle (and any insight that needs them) ---
+
+ALL = "(all)"
+"""The ``breakdown`` value of every row when a query has no breakdown."""
+
+
+def attach_breakdown(con: Any, events: ir.Table, breakdown: Breakdown | None) -> ir.Table:
+    """``events`` with a string column ``breakdown``; also accepts ``item.<column>`` keys.
+
+    ``item.category`` joins the ``items`` table on ``item_id``; events without an
+    item (or with an unknown one) show as ``"(none)"``. Without a breakdown every
+    row gets :data:`ALL`.
+    """
+    if breakdown is None:
+        return events.mutate(breakdown=ibis.literal(ALL))
+    if not breakdown.key.startswith("item."):
+        users = con.table("users")
+        return breakdown.attach(events, users)
+    items = con.table("items")
+    col = breakdown.key.removeprefix("item.")
+    i = items.select(_bd_item_id=items.item_id, breakdown=items[col].cast("string"))
+    out = events.left_join(i, events.item_id == i._bd_item_id).drop("_bd_item_id")
+    return out.mutate(breakdown=out.breakdown.fill_null("(none)"))
+
+
+class NewUser(StrEnum):
+    """When a user counts as new (born).
+
+    ``first_event``: the user's first event of any type (Amplitude's and PostHog's
+    "first seen"). ``signup``: the earliest of ``users.signup_ts`` and the user's
+    ``signup`` events; users with neither fall back to their first event.
+    """
+
+    FIRST_EVENT = "first_event"
+    SIGNUP = "signup"
+
+
+def first_seen(events: ir.Table, users: ir.Table, basis: NewUser) -> ir.Table:
+    """One row per user with events: ``user_id``, ``born_ts`` (see :class:`NewUser`).
+
+    ``events`` should be the unfiltered event log: being born is a fact about the
+    user, not about the events a query looks at.
+    """
+    first = events.group_by("user_id").agg(first_ts=events.ts.min())
+    if NewUser(basis) is NewUser.FIRST_EVENT:
+        return first.select("user_id", born_ts=first.first_ts)
+    s_ev = events.filter(events.event_type == "signup").select("user_id", "ts")
+    s_us = users.filter(users.signup_ts.notnull()).select("user_id", ts=users.signup_ts.cast("timestamp"))
+    both = s_ev.mutate(ts=s_ev.ts.cast("timestamp")).union(s_us)
+    signup = both.group_by("user_id").agg(signup_ts=both.ts.min())
+    j = first.left_join(signup, first.user_id == signup.user_id)
+    return j.select(user_id=j.user_id, born_ts=j.signup_ts.fill_null(j.first_ts.cast("timestamp")))
+
+
+def period_floor(day: date, period: Period) -> date:
+    """Start of the calendar period containing ``day`` (pure Python twin of :func:`truncate`)."""
+    period = Period(period)
+    if period is Period.WEEK:
+        return day - timedelta(days=day.weekday())
+    if period is Period.MONTH:
+        return day.replace(day=1)
+    return day
+
+
+def period_next(start: date, period: Period) -> date:
+    """Start of the period after the one starting on ``start``."""
+    period = Period(period)
+    if period is Period.WEEK:
+        return start + timedelta(days=7)
+    if period is Period.MONTH:
+        return date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    return start + timedelta(days=1)
+
+
+def period_starts(date_range: DateRange, period: Period) -> list[date]:
+    """Starts of the calendar periods that intersect ``date_range``, in order."""
+    out, p = [], period_floor(date_range.start, period)
+    while p <= date_range.end:
+        out.append(p)
+        p = period_next(p, period)
+    return out
