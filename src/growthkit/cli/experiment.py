@@ -148,7 +148,7 @@ def analyze_cmd(
 
 @experiment.command("plan")
 @click.option("--baseline", type=float, required=True, help="Control conversion rate (or mean, with --sd).")
-@click.option("--mde", type=float, required=True, help="Minimum detectable effect (0.02 = +2 %% when relative).")
+@click.option("--mde", type=float, required=True, help="Minimum detectable effect (0.02 = +2 % when relative).")
 @click.option("--metric", type=click.Choice(["proportion", "mean"]), default="proportion", show_default=True)
 @click.option("--sd", type=float, help="Per-user standard deviation (mean metrics).")
 @click.option("--daily-users", type=float, help="Users entering per day, for the duration.")

@@ -5,13 +5,50 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
 from growthkit.cli.app import cli, db_option, err, make_settings, out, progress_bar
 from growthkit.cli.render import ingest_table, summary_panel
+from growthkit.report import write_report
 from growthkit.workflows import run_demo, simulate_shop
 from growthkit.workflows.results import IngestReport, SimConfig
+
+
+def _pct(v: float | None) -> str:
+    return "–" if v is None else f"{v * 100:+.1f}%"
+
+
+def experiment_summary(res: dict[str, Any]) -> list[str]:
+    """A few lines on the demo's A/B analysis of a coupon campaign, next to the simulator's truth."""
+    a, truth = res["analysis"], res.get("truth") or {}
+    arms = ", ".join(f"{v['name']} {v['users']:,}" for v in a["variations"])
+    srm = a["srm"]
+    lines = [
+        f"\n[bold]A/B test of coupon campaign {res['experiment']}[/] ({arms} users; "
+        f"{res['window_days']:g}-day window, CUPED)",
+        f"  SRM check: p = {srm['p_value']:.3g} "
+        + ("[red](sample-ratio mismatch)[/]" if srm["detected"] else "[green](ok)[/]"),
+    ]
+    for m in a["metrics"]:
+        for v in m["result"]["variations"]:
+            ci = f"[{_pct(v.get('ci_low'))}, {_pct(v.get('ci_high'))}]"
+            p = v.get("p_value")
+            lines.append(
+                f"  {m['name']:<11} {v['name']} vs control: {_pct(v.get('effect'))} {ci}"
+                + ("" if p is None else f", p = {p:.3g}")
+            )
+    for d in a["decisions"]:
+        lines.append(f"  decision for {d['variation']}: [bold]{d['action']}[/] ({'; '.join(d['reasons'])})")
+    if truth.get("true_att") is not None:
+        lines.append(
+            f"  truth: the coupon raises the per-session purchase probability by {truth['true_att'] * 100:+.2f} "
+            f"points on average over the coupon arm ({truth['true_att_alive'] * 100:+.2f} over the "
+            f"{truth['n_coupon_alive']:,} not yet churned; {truth['share_persuadable']:.0%} persuadable, "
+            f"{truth['share_sleeping_dog']:.0%} sleeping dogs)"
+        )
+    return lines
 
 
 @cli.command()
@@ -76,7 +113,16 @@ def demo(db: str | None, out_dir: Path, users: int, days: int, seed: int, fresh:
     """The main job: simulate a shop, load it into a DuckDB store, and summarise it."""
     settings = make_settings(db=db or str(out_dir / "growthkit.duckdb"))
     with progress_bar(enabled=err.is_terminal) as update:
-        ctx = run_demo(settings, out_dir=out_dir, users=users, days=days, seed=seed, fresh=fresh, on_step=update)
+        ctx = run_demo(
+            settings,
+            out_dir=out_dir,
+            users=users,
+            days=days,
+            seed=seed,
+            fresh=fresh,
+            on_step=update,
+            render_report=lambda data, path: write_report(data, path).path,
+        )
     assert ctx.summary is not None
     if as_json:
         click.echo(json.dumps(ctx.summary.to_dict(), indent=2, ensure_ascii=False))
@@ -91,4 +137,9 @@ def demo(db: str | None, out_dir: Path, users: int, days: int, seed: int, fresh:
     out.print(summary_panel(ctx.summary))
     for name, secs in ctx.timings.items():
         out.print(f"[dim]{name}: {secs:.1f} s[/]")
+    if ctx.results.get("experiment"):
+        for line in experiment_summary(ctx.results["experiment"]):
+            out.print(line)
+    if "report" in ctx.results:
+        out.print(f"\nReport: [bold]{ctx.results['report']}[/] (one HTML file; open it in any browser, offline)")
     out.print(f"\nNext: [bold]growthkit status --db {settings.db}[/]")

@@ -3,7 +3,9 @@
 Layer 2. It writes the canonical tables (``events``, ``users``, ``items``,
 ``reviews``, ``edges``) plus the ground truth that later models are scored
 against (churn dates, category preferences, coupon response types and effects,
-customer types, influence probabilities). See ``docs/simulator.md``.
+customer types, influence probabilities). Its randomised coupon campaigns come out
+as experiments too: exposures and definitions for the store, and their true effect
+(:mod:`growthkit.sim.campaigns`). See ``docs/simulator.md``.
 
 Examples
 --------

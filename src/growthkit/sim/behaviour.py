@@ -27,6 +27,10 @@ Model assumptions
 * Coupons are sent to a random ``coupon_share`` of consenting signed-up users
   on campaign days (churned users too: the shop does not know), valid from the
   next day for ``coupon_valid_days`` days; a purchase while valid redeems it.
+  Each campaign is recorded as an experiment (:class:`CampaignDraw`): every
+  eligible user (consenting, signed up before the send day; churn is invisible
+  to the shop) is exposed, in arm ``coupon`` or ``control``. Recording draws no
+  random numbers, so the events do not change.
 """
 
 from __future__ import annotations
@@ -78,12 +82,29 @@ class ChunkEvents:
     pb: I64
 
 
+@dataclass(frozen=True)
+class CampaignDraw:
+    """Who was eligible for one coupon campaign in a chunk, and who got the coupon.
+
+    ``eligible`` are local user indices (ascending): consenting users who signed up
+    before the send day, churned or not. ``treated[i]`` and ``alive[i]`` belong to
+    ``eligible[i]``: got the coupon; had not churned at send time (only they can react).
+    """
+
+    campaign: int
+    day: int
+    eligible: I64
+    treated: B
+    alive: B
+
+
 @dataclass
 class ChunkState:
-    """Per-user outcomes of a chunk (ground truth)."""
+    """Per-user outcomes of a chunk (ground truth) and its coupon campaigns."""
 
     churn_day: I64
     satisfaction: F64
+    campaigns: list[CampaignDraw]
 
 
 class _Sink:
@@ -173,6 +194,7 @@ def simulate_chunk(
     rv_item = np.zeros(n, dtype=np.int64)
     rv_rating = np.zeros(n, dtype=np.int64)
     campaign_of_day = {int(d): k for k, d in enumerate(cal.campaign_days)}
+    campaigns: list[CampaignDraw] = []
     sat_delta_review = np.array([0.0, -0.8, -0.5, 0.0, 0.1, 0.2])
 
     for d in range(config.days):
@@ -207,7 +229,11 @@ def simulate_chunk(
         # 3. coupon campaign
         if d in campaign_of_day:
             k = campaign_of_day[d]
-            got = np.flatnonzero(traits.consent & (signup_day < d) & (rng.random(n) < config.coupon_share))
+            eligible = traits.consent & (signup_day < d)
+            won = rng.random(n) < config.coupon_share
+            got = np.flatnonzero(eligible & won)
+            el = np.flatnonzero(eligible)
+            campaigns.append(CampaignDraw(k, d, el, won[el], alive[el].copy()))
             medium = 6 + rng.integers(0, 3, got.size)
             value = COUPON_VALUES[rng.integers(0, COUPON_VALUES.size, got.size)]
             ts = day0 + 2 * 3_600 * SECOND + (rng.random(got.size) * 2 * 3_600 * SECOND).astype(np.int64)
@@ -233,7 +259,7 @@ def simulate_chunk(
                        lang, traits, pref_cum, cat_cdf, base_buy, view_lam, qty_extra, promo_resp, share_p, sat,
                        c_from, c_until, c_camp,
                        (rf_day, rf_item, rf_qty, rf_reason, rv_day, rv_item, rv_rating))
-    return sink.finish(), ChunkState(churn_day=churn_day, satisfaction=sat)
+    return sink.finish(), ChunkState(churn_day=churn_day, satisfaction=sat, campaigns=campaigns)
 
 
 def _session_block(

@@ -17,6 +17,14 @@ import pyarrow.parquet as pq
 from growthkit.sim import population as pop
 from growthkit.sim.behaviour import simulate_chunk
 from growthkit.sim.calendar import US_PER_DAY, build_calendar
+from growthkit.sim.campaigns import (
+    EXPERIMENT_TRUTH_SCHEMA,
+    EXPERIMENTS_SCHEMA,
+    EXPOSURES_SCHEMA,
+    CampaignTruth,
+    definitions_table,
+    exposure_table,
+)
 from growthkit.sim.catalog import N_TOP, TOP_NAMES, build_catalog, id_width
 from growthkit.sim.config import COUPON_TYPES, CUSTOMER_TYPES, SimConfig
 from growthkit.sim.frames import TS, chunk_tables, edge_tables, review_text_bank, take_or_null
@@ -26,7 +34,8 @@ from growthkit.sim.text import CATEGORIES
 logger = logging.getLogger(__name__)
 
 TABLE_NAMES: tuple[str, ...] = ("events", "users", "items", "reviews", "edges")
-TRUTH_NAMES: tuple[str, ...] = ("users", "edges", "items", "categories")
+TRUTH_NAMES: tuple[str, ...] = ("users", "edges", "items", "categories", "experiments")
+EXPERIMENT_NAMES: tuple[str, ...] = ("exposures", "experiments")
 EDGE_SLICE = 1_000_000
 Progress = Callable[[int, int], None]
 
@@ -42,13 +51,17 @@ class SimManifest:
     files : dict
         Canonical tables (``events``, ``users``, ``items``, ``reviews``, ``edges``) to Parquet paths.
     truth_files : dict
-        Ground truth (``users``, ``edges``, ``items``, ``categories``) to Parquet paths under ``truth/``.
+        Ground truth (``users``, ``edges``, ``items``, ``categories``, ``experiments``) to Parquet
+        paths under ``truth/``.
     rows : dict
         Row counts of the canonical tables.
     config : SimConfig
         The config that produced them.
     seconds : float
         Wall time of the run.
+    experiment_files : dict
+        The coupon campaigns as experiments: ``exposures`` (rows for the store's ``exposures``
+        table) and ``experiments`` (one definition per campaign) to Parquet paths.
     """
 
     out_dir: Path
@@ -57,11 +70,16 @@ class SimManifest:
     rows: dict[str, int]
     config: SimConfig
     seconds: float
+    experiment_files: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class SimData:
-    """An in-memory simulation: the canonical tables plus the ground truth (all :class:`pyarrow.Table`)."""
+    """An in-memory simulation: the canonical tables plus the ground truth (all :class:`pyarrow.Table`).
+
+    ``exposures`` and ``experiments`` are the coupon campaigns as experiments
+    (see :mod:`growthkit.sim.campaigns`).
+    """
 
     config: SimConfig
     events: pa.Table
@@ -70,6 +88,8 @@ class SimData:
     reviews: pa.Table
     edges: pa.Table
     truth: dict[str, pa.Table] = field(default_factory=dict)
+    exposures: pa.Table = field(default_factory=EXPOSURES_SCHEMA.empty_table)
+    experiments: pa.Table = field(default_factory=EXPERIMENTS_SCHEMA.empty_table)
 
     @property
     def tables(self) -> dict[str, pa.Table]:
@@ -128,6 +148,8 @@ def _generate(config: SimConfig, progress: Progress | None) -> Iterator[tuple[st
     yield "items", cat.table
     yield "truth/items", cat.truth
     yield "truth/categories", _categories_table()
+    yield "experiments", definitions_table(config, cal.start_us, cal.campaign_days)
+    campaign_truth = CampaignTruth(int(cal.campaign_days.shape[0]))
     width = id_width(config.users, 7)
     for lo in range(0, graph.n_edges, EDGE_SLICE):
         edges, truth = edge_tables(graph, lo, min(lo + EDGE_SLICE, graph.n_edges), width)
@@ -153,9 +175,14 @@ def _generate(config: SimConfig, progress: Progress | None) -> Iterator[tuple[st
         yield "events", events
         yield "reviews", reviews
         yield "truth/users", _truth_users(ids, traits, state.churn_day, state.satisfaction, sk, lo, hi, cal.start_us)
+        exposures = exposure_table(config, cal.start_us, state.campaigns, ids)
+        if exposures.num_rows:
+            yield "exposures", exposures
+        campaign_truth.add(state.campaigns, traits.coupon_effect, traits.coupon_type)
         logger.debug("simulator: chunk %d/%d done (%d events so far)", k + 1, config.n_chunks, n_events)
         if progress is not None:
             progress(hi, config.users)
+    yield "truth/experiments", campaign_truth.table(config, cal.campaign_days)
 
 
 def write_simulation(config: SimConfig, out_dir: Path, *, progress: Progress | None = None) -> SimManifest:
@@ -163,8 +190,9 @@ def write_simulation(config: SimConfig, out_dir: Path, *, progress: Progress | N
 
     Writes ``events``, ``users``, ``items``, ``reviews`` and ``edges`` ``.parquet``
     files (contract column names; ``users`` also carries the raw fake PII columns
-    ``name``, ``email``, ``phone``), the ground truth under ``truth/`` and
-    ``manifest.json``. The same config gives byte-identical Parquet files.
+    ``name``, ``email``, ``phone``), the coupon campaigns as experiments
+    (``exposures.parquet``, ``experiments.parquet``), the ground truth under
+    ``truth/`` and ``manifest.json``. The same config gives byte-identical Parquet files.
 
     Parameters
     ----------
@@ -192,17 +220,22 @@ def write_simulation(config: SimConfig, out_dir: Path, *, progress: Progress | N
     (out_dir / "truth").mkdir(parents=True, exist_ok=True)
     files = {name: out_dir / f"{name}.parquet" for name in TABLE_NAMES}
     truth_files = {name: out_dir / "truth" / f"{name}.parquet" for name in TRUTH_NAMES}
+    experiment_files = {name: out_dir / f"{name}.parquet" for name in EXPERIMENT_NAMES}
     writers: dict[str, pq.ParquetWriter] = {}
     rows: dict[str, int] = dict.fromkeys(TABLE_NAMES, 0)
     try:
         for name, table in _generate(config, progress):
             if name not in writers:
-                path = truth_files[name[6:]] if name.startswith("truth/") else files[name]
+                path = truth_files[name[6:]] if name.startswith("truth/") else {**files, **experiment_files}[name]
                 writers[name] = pq.ParquetWriter(path, table.schema, compression="zstd")
             writers[name].write_table(table, row_group_size=1_000_000)
             if name in rows:
                 rows[name] += table.num_rows
-        for name, path in (*files.items(), *(("truth/" + k, v) for k, v in truth_files.items())):
+        for name, path in (
+            *files.items(),
+            *experiment_files.items(),
+            *(("truth/" + k, v) for k, v in truth_files.items()),
+        ):
             if name not in writers:  # e.g. no edges at all: still write an empty file with the schema
                 pq.write_table(_empty_table(name), path, compression="zstd")
     finally:
@@ -210,13 +243,20 @@ def write_simulation(config: SimConfig, out_dir: Path, *, progress: Progress | N
             w.close()
     seconds = time.perf_counter() - t0
     manifest = SimManifest(
-        out_dir=out_dir, files=files, truth_files=truth_files, rows=rows, config=config, seconds=seconds
+        out_dir=out_dir,
+        files=files,
+        truth_files=truth_files,
+        rows=rows,
+        config=config,
+        seconds=seconds,
+        experiment_files=experiment_files,
     )
     payload = {
         "config": config.to_dict(),
         "rows": rows,
         "files": {k: v.name for k, v in files.items()},
         "truth_files": {k: f"truth/{v.name}" for k, v in truth_files.items()},
+        "experiment_files": {k: v.name for k, v in experiment_files.items()},
         "seconds": round(seconds, 3),
     }
     (out_dir / "manifest.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -229,7 +269,8 @@ def _empty_table(name: str) -> pa.Table:
     from growthkit.sim.frames import EDGE_TRUTH_SCHEMA, EDGES_SCHEMA, EVENTS_SCHEMA, REVIEWS_SCHEMA
 
     schemas = {"edges": EDGES_SCHEMA, "truth/edges": EDGE_TRUTH_SCHEMA, "events": EVENTS_SCHEMA,
-               "reviews": REVIEWS_SCHEMA}
+               "reviews": REVIEWS_SCHEMA, "exposures": EXPOSURES_SCHEMA, "experiments": EXPERIMENTS_SCHEMA,
+               "truth/experiments": EXPERIMENT_TRUTH_SCHEMA}
     if name not in schemas:
         raise RuntimeError(f"simulator produced no {name!r} table; this is a bug, please report it")
     return schemas[name].empty_table()
@@ -245,7 +286,7 @@ def simulate(config: SimConfig) -> SimData:
     --------
     >>> data = simulate(SimConfig(users=200, days=30, seed=1))
     >>> data.users.num_rows, sorted(data.truth)
-    (200, ['categories', 'edges', 'items', 'users'])
+    (200, ['categories', 'edges', 'experiments', 'items', 'users'])
     """
     pieces: dict[str, list[pa.Table]] = {}
     for name, table in _generate(config, None):
@@ -264,4 +305,6 @@ def simulate(config: SimConfig) -> SimData:
         reviews=get("reviews"),
         edges=get("edges"),
         truth={name: get("truth/" + name) for name in TRUTH_NAMES},
+        exposures=get("exposures"),
+        experiments=get("experiments"),
     )

@@ -14,12 +14,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from growthkit.config import Settings
 from growthkit.errors import ConfigError
 from growthkit.experiments.assignment import Assignments, Experiment, Holdout
 from growthkit.experiments.assignment import assign as assign_users
-from growthkit.experiments.exposures import ExposureReport, exposure_counts, load_experiment, record_exposures
+from growthkit.experiments.exposures import (
+    ExposureReport,
+    exposure_counts,
+    load_experiment,
+    record_exposure_rows,
+    record_exposures,
+)
 from growthkit.experiments.metrics import METRICS, MetricDefinition, compute_metric, experiment_variations
 from growthkit.experiments.stats import MetricOutcome, analyze, decide, duration_days, sample_size, srm_test
 from growthkit.store import Store, open_store
@@ -152,6 +160,27 @@ def _decisions(
         d = decide(outcomes, srm_p_value=srm["p_value"], srm_threshold=srm["threshold"])
         out.append({"variation": name, "action": d.action, "reasons": list(d.reasons)})
     return out
+
+
+def analyze_in_store(
+    store: Store,
+    key: str,
+    metrics: Sequence[str | MetricDefinition] = DEFAULT_METRICS,
+    *,
+    end: datetime | None = None,
+) -> dict[str, Any]:
+    """:func:`analyze_experiment` on an open store, with the default engine (frequentist, relative, 95 %)."""
+    return _analyze_in_store(
+        store,
+        key,
+        resolve_metrics(metrics),
+        engine="frequentist",
+        difference="relative",
+        alpha=0.05,
+        end=end,
+        srm_threshold=0.001,
+        guardrails=(),
+    )
 
 
 def analyze_experiment(
@@ -305,3 +334,47 @@ def assign(
     with open_store(settings) as store:
         report = record_exposures(store, experiment, result, ts or datetime.now(UTC))
     return AssignResult(result, report)
+
+
+def record_experiment_tables(settings: Settings, definitions: pa.Table, exposures: pa.Table) -> list[ExposureReport]:
+    """Save experiment definitions and record their exposures, one experiment at a time (idempotent).
+
+    This is how exposures logged outside growthkit (an exposure log, or the simulator's
+    ``experiments.parquet`` and ``exposures.parquet``) enter the store: through
+    :func:`~growthkit.experiments.exposures.record_exposure_rows`, so each user keeps their
+    first exposure, unknown variations are refused and crossovers are counted.
+
+    Parameters
+    ----------
+    settings : Settings
+        Names the (writable) store.
+    definitions : pyarrow.Table
+        One row per experiment: ``experiment``, ``variations`` (list, control first) and
+        optionally ``weights`` (list, same order).
+    exposures : pyarrow.Table
+        ``experiment``, ``variation``, ``user_id``, ``ts`` (UTC) and optionally ``context`` (JSON).
+
+    Returns
+    -------
+    list of ExposureReport
+        One per definition, in the order given.
+    """
+    for name in ("experiment", "variations"):
+        if name not in definitions.column_names:
+            raise ConfigError(f"experiment definitions need a {name!r} column; got {definitions.column_names}")
+    if "experiment" not in exposures.column_names:
+        raise ConfigError(f"exposures need an 'experiment' column; got {exposures.column_names}")
+    unknown = set(pc.unique(exposures["experiment"]).to_pylist()) - set(definitions["experiment"].to_pylist())
+    if unknown:
+        raise ConfigError(f"exposures name experiment(s) {sorted(map(str, unknown))} that have no definition")
+    reports = []
+    with open_store(settings) as store:
+        for row in definitions.to_pylist():
+            weights = row.get("weights")
+            exp = Experiment(
+                str(row["experiment"]), tuple(row["variations"]), None if weights is None else tuple(weights)
+            )
+            rows = exposures.filter(pc.equal(exposures["experiment"], exp.key)).drop_columns(["experiment"])
+            reports.append(record_exposure_rows(store, exp, rows))
+    log.info("recorded exposures of %d experiment(s)", len(reports))
+    return reports
