@@ -1,16 +1,26 @@
-"""Throughput of the A/B statistics engine: comparisons per second on 100k experiment/metric pairs.
+"""Throughput of the A/B statistics engine, and the time to compute sufficient statistics in the store.
 
-Command: ``python bench/experiments.py [--pairs 100000] [--repeats 5]``. Each analysis runs on
-one batch of ``pairs`` random comparisons (random sizes, means and variances, seed 7); the
-time is the best of ``repeats`` runs of the whole call, from sufficient statistics to the
-result dataclass. Prints a rich table and rewrites the ``experiments`` section of
-``bench/RESULTS.md``.
+Command: ``python bench/experiments.py [--pairs 100000] [--repeats 5] [--exposures 10000000]
+[--store-repeats 3]``.
+
+* **Engine.** Each analysis runs on one batch of ``pairs`` random comparisons (random sizes,
+  means and variances, seed 7); the time is the best of ``repeats`` runs of the whole call,
+  from sufficient statistics to the result dataclass.
+* **Store.** A temporary DuckDB store gets ``exposures`` exposed users (two variations, one
+  day of first exposures) and two events per user (a view or, 30 % of the time, a purchase,
+  within 14 days before or after exposure), generated with DuckDB SQL. The time is the best
+  of ``store-repeats`` calls of ``compute_metric`` per metric: ``revenue`` (mean, 14-day
+  window, CUPED covariate over the 14 days before exposure) and ``revenue_per_order`` (ratio),
+  with the default store settings (2 threads, 2 GB memory limit). ``--exposures 0`` skips it.
+
+Prints rich tables and rewrites the ``experiments`` section of ``bench/RESULTS.md``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +30,8 @@ from rich.console import Console
 from rich.table import Table
 
 from _common import BENCH_DIR, machine_info, markdown_table, replace_section
+from growthkit.config import Settings
+from growthkit.experiments.metrics import METRICS, compute_metric
 from growthkit.experiments.stats import (
     RegressionAdjustedStats,
     SampleMeanStats,
@@ -28,6 +40,7 @@ from growthkit.experiments.stats import (
     sequential_test,
     ttest,
 )
+from growthkit.store import Store, open_store
 
 GOAL = 100_000.0
 
@@ -71,12 +84,60 @@ def _best(fn: Callable[[], object], repeats: int) -> float:
     return best
 
 
+EXPOSURES_SQL = """
+INSERT INTO exposures
+SELECT 'bench', CASE WHEN hash(i) % 2 = 0 THEN 'control' ELSE 'B' END, 'u' || lpad(CAST(i AS VARCHAR), 9, '0'),
+       TIMESTAMP '2025-03-01' + to_microseconds(CAST(hash(i + 7) % 86400000000 AS BIGINT)), NULL
+FROM range(?) t(i)
+"""
+EVENTS_SQL = """
+INSERT INTO events (event_id, user_id, ts, event_type, session_id, amount, currency)
+SELECT 'e' || CAST(j AS VARCHAR), 'u' || lpad(CAST(j // 2 AS VARCHAR), 9, '0'),
+       TIMESTAMP '2025-03-01' + to_microseconds(CAST(hash(j // 2 + 7) % 86400000000 AS BIGINT))
+         + to_microseconds(CAST(hash(j) % (28 * 86400000000) AS BIGINT) - 14 * 86400000000),
+       CASE WHEN hash(j + 1) % 10 < 3 THEN 'purchase' ELSE 'view' END,
+       's' || CAST(j AS VARCHAR),
+       CASE WHEN hash(j + 1) % 10 < 3 THEN 10 + CAST(hash(j + 2) % 9000 AS DOUBLE) / 100 END,
+       CASE WHEN hash(j + 1) % 10 < 3 THEN 'CNY' END
+FROM range(2 * ?) t(j)
+"""
+
+
+def _fill_store(store: Store, exposures: int) -> float:
+    t0 = time.perf_counter()
+    store.execute(EXPOSURES_SQL, [exposures])
+    store.execute(EVENTS_SQL, [exposures])
+    return time.perf_counter() - t0
+
+
+def store_bench(exposures: int, repeats: int) -> tuple[float, list[tuple[str, float, int]]]:
+    """Seconds to generate the store, and per metric (name, best seconds, users) of ``compute_metric``."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="gk-bench-") as tmp:
+        settings = Settings(db=f"{tmp}/bench.duckdb", workspace=f"{tmp}/ws")
+        with open_store(settings) as store:
+            fill = _fill_store(store, exposures)
+            for name in ("revenue", "revenue_per_order"):
+                metric = METRICS[name]
+                best, users = float("inf"), 0
+                for _ in range(repeats):
+                    t0 = time.perf_counter()
+                    sums = compute_metric(store, "bench", metric, variations=("control", "B"))
+                    best = min(best, time.perf_counter() - t0)
+                    users = sum(v.n for v in sums.variations)
+                label = f"{name} ({metric.kind}{', CUPED' if metric.uses_covariate else ''})"
+                rows.append((label, best, users))
+    return fill, rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pairs", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--exposures", type=int, default=10_000_000)
+    parser.add_argument("--store-repeats", type=int, default=3)
     args = parser.parse_args()
-    info = machine_info(("growthkit", "numpy", "scipy"))
+    info = machine_info(("growthkit", "numpy", "scipy", "duckdb"))
     data = _inputs(args.pairs)
     rows = []
     for name, fn in _cases(data):
@@ -102,6 +163,29 @@ def main() -> None:
         f"best of {args.repeats} runs, "
         f"OPENBLAS_NUM_THREADS={threads}.\n\n{header}\n\n{md}\n"
     )
+    if args.exposures > 0:
+        fill, store_rows = store_bench(args.exposures, args.store_repeats)
+        st = Table(title=f"compute_metric on {args.exposures:,} exposures (best of {args.store_repeats})")
+        for col in ("metric", "seconds", "users/s"):
+            st.add_column(col, justify="left" if col == "metric" else "right")
+        for name, sec, users in store_rows:
+            st.add_row(name, f"{sec:.2f}", f"{users / sec:,.0f}")
+        Console().print(st)
+        md_store = markdown_table(
+            ["metric", "exposed users", "seconds", "users/s"],
+            [[n, f"{u:,}", f"{s:.2f}", f"{u / s:,.0f}"] for n, s, u in store_rows],
+            right={1, 2, 3},
+        )
+        body += (
+            "\n### Sufficient statistics in the store (`compute_metric`)\n\n"
+            f"Command: same run, `--exposures {args.exposures} --store-repeats {args.store_repeats}`. "
+            f"A temporary DuckDB store with {args.exposures:,} exposed users (control/B, first exposures over one "
+            f"day) and {2 * args.exposures:,} events (30 % purchases) within 14 days either side of exposure, "
+            f"generated with DuckDB SQL in {fill:.1f} s; best of {args.store_repeats} `compute_metric` calls per "
+            "metric (one SQL query: per-user values, capping, per-variation sums), default store settings "
+            "(2 DuckDB threads, 2 GB memory limit).\n\n"
+            f"{md_store}\n"
+        )
     replace_section(BENCH_DIR / "RESULTS.md", "experiments", body)
 
 
