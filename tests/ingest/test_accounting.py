@@ -102,8 +102,10 @@ def test_dimension_rows_update_when_content_changes(store: DuckDBStore, settings
 
 CRASHING_LOAD = textwrap.dedent(
     """
-    import os, sys, time
+    import os, signal, sys, time
     from growthkit.config import Settings
+    # as in a terminal: Ctrl-C raises KeyboardInterrupt (a background job may start with SIGINT ignored)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from growthkit.store import DuckDBStore
     from growthkit.ingest import ingest
     real = DuckDBStore.execute
