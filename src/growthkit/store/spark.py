@@ -26,7 +26,7 @@ INSTALL_HINT = "PySpark is not installed: pip install 'growthkit[spark]' (Java 1
 
 
 def spark_session(*, app: str = "growthkit", master: str = "local[2]", shuffle_partitions: int = 4) -> Any:
-    """A local Spark session bound to 127.0.0.1, UTC, without the web UI."""
+    """A local Spark session bound to 127.0.0.1, UTC, without the web UI, Arrow transfers on."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - depends on the extra
@@ -40,6 +40,9 @@ def spark_session(*, app: str = "growthkit", master: str = "local[2]", shuffle_p
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        # Ibis sends in-memory tables (calendars, id lists) as pandas frames: through Arrow
+        # they stay in the JVM instead of starting Python workers (seconds per query)
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .getOrCreate()
     )
 
