@@ -206,6 +206,17 @@ def generate(rows: int, seed: int, formats: list[str]) -> None:
 
 # --------------------------------------------------------------------------- the measured children
 def _peak_rss_bytes() -> int:
+    """This process's own peak RSS: ``VmHWM`` of its address space.
+
+    ``ru_maxrss`` is not used: on Linux it keeps the parent's high-water mark across fork and exec.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
@@ -336,7 +347,7 @@ class Result:
 
     @property
     def peak_rss(self) -> int:
-        """Peak RSS in bytes: the child's own ru_maxrss, else the polled peak (timeouts, crashes)."""
+        """Peak RSS in bytes: the child's own VmHWM, else the polled peak (timeouts, crashes)."""
         return int(self.answer["peak_rss"]) if self.ok else self.run.polled_peak_rss
 
 
@@ -469,7 +480,7 @@ def markdown(results: list[Result], args: argparse.Namespace, command: str, info
 
 Command: `{command}`; growthkit settings: memory_limit={args.memory_limit}, threads={args.threads};
 per-run timeout {args.timeout:.0f} s; data seed {args.seed}. Each run is a fresh process; seconds cover
-open store/connection → read → validate → dedupe → write → close; peak RSS is the child's own `ru_maxrss`.
+open store/connection → read → validate → dedupe → write → close; peak RSS is the child's own `VmHWM`.
 
 {facts}
 
