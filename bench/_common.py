@@ -140,3 +140,20 @@ def markdown_table(headers: list[str], rows: list[list[str]], *, right: set[int]
     lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(align) + " |"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines)
+
+
+def peak_rss_bytes() -> int:
+    """This process's own peak RSS: ``VmHWM`` of its address space.
+
+    Not ``ru_maxrss``: Linux carries the parent's high-water mark into a child across fork and exec,
+    so a child of a parent that once held 2 GB would report at least 2 GB.
+    """
+    import resource
+
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import sys
 import tempfile
@@ -35,7 +34,7 @@ import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 
-from _common import DATA_DIR, MIB, ChildRun, machine_info, markdown_table, replace_section, run_child
+from _common import DATA_DIR, MIB, ChildRun, machine_info, markdown_table, peak_rss_bytes, replace_section, run_child
 
 COLUMNS = (
     "event_id", "user_id", "ts", "event_type", "item_id", "session_id",
@@ -205,21 +204,6 @@ def generate(rows: int, seed: int, formats: list[str]) -> None:
 
 
 # --------------------------------------------------------------------------- the measured children
-def _peak_rss_bytes() -> int:
-    """This process's own peak RSS: ``VmHWM`` of its address space.
-
-    ``ru_maxrss`` is not used: on Linux it keeps the parent's high-water mark across fork and exec.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
-
-
 def child_growthkit(path: Path, workdir: Path, memory_limit: str, threads: int) -> dict[str, Any]:
     """growthkit ``ingest()`` of one file into a fresh DuckDB store."""
     from growthkit.config import Settings
@@ -314,7 +298,7 @@ def child_pandas_tool(path: Path, workdir: Path, memory_limit: str, threads: int
 def child_main(tool: str, path: Path, workdir: Path, memory_limit: str, threads: int) -> None:
     run = {"growthkit": child_growthkit, "duckdb-copy": child_duckdb_copy}.get(tool, child_pandas_tool)
     out = run(path, workdir, memory_limit, threads)
-    out["peak_rss"] = _peak_rss_bytes()
+    out["peak_rss"] = peak_rss_bytes()
     print(json.dumps(out))
 
 
