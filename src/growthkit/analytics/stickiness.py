@@ -42,7 +42,7 @@ from growthkit.analytics._common import (
     tables,
     truncate,
 )
-from growthkit.analytics.trends import rolling_active
+from growthkit.analytics.trends import rolling_counts
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +106,8 @@ class _Plan:
         s = s.mutate(breakdown=ibis.literal(ALL))
         out = cal.select("period")
         for name, w in (("dau", 1), ("wau", 7), ("mau", 30)):
-            rows = rolling_active(s, cal, w)
-            g = rows.group_by("period").agg(n=rows.user_id.nunique()).rename(**{f"{name}_p": "period"})
+            c = rolling_counts(s, cal, w)
+            g = c.select(**{f"{name}_p": c.period}, n=c.value.cast("int64"))
             out = out.left_join(g, out.period == g[f"{name}_p"]).drop(f"{name}_p").rename(**{name: "n"})
         counts = {n: out[n].fill_null(0) for n in ("dau", "wau", "mau")}
         ratio = ibis.ifelse(counts["mau"] > 0, counts["dau"].cast("float64") / counts["mau"], ibis.null())

@@ -75,7 +75,7 @@ from growthkit.analytics._common import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["TrendMetric", "TrendsQuery", "TrendsResult", "rolling_active", "run_trends"]
+__all__ = ["TrendMetric", "TrendsQuery", "TrendsResult", "rolling_active", "rolling_counts", "run_trends"]
 
 
 class TrendMetric(StrEnum):
@@ -164,6 +164,31 @@ def rolling_active(events: ir.Table, targets: ir.Table, window_days: int) -> ir.
     return j.select("period", "breakdown", "user_id").distinct()
 
 
+def rolling_counts(events: ir.Table, targets: ir.Table, window_days: int) -> ir.Table:
+    """How many users were active on the ``window_days`` days ending on each target day.
+
+    The same numbers as counting :func:`rolling_active` rows, without producing one row per
+    (user, target day): each user's active days become disjoint intervals
+    ``[day, min(day + window, next active day))``, and a running sum of +1 at each start and
+    -1 at each end over the day axis counts the intervals that contain a target day.
+    Returns ``(period, breakdown, value)`` for every target and breakdown value seen.
+    """
+    days = events.select("user_id", "breakdown", day=truncate(events.ts, Period.DAY)).distinct()
+    nxt = days.day.lead().over(ibis.window(group_by=[days.user_id, days.breakdown], order_by=days.day))
+    end = days.day + ibis.interval(days=window_days)
+    iv = days.mutate(end=ibis.ifelse(nxt.notnull() & (nxt < end), nxt, end))
+    one = ibis.literal(1, type="int64")
+    deltas = iv.select("breakdown", "day", d=one).union(iv.select("breakdown", day=iv.end, d=-one))
+    values = deltas.select("breakdown").distinct()
+    marks = targets.cross_join(values).select("breakdown", day=targets.target, d=ibis.literal(0, type="int64"))
+    axis = deltas.union(marks).group_by("breakdown", "day").agg(d=ibis._.d.sum())
+    running = ibis.window(group_by=axis.breakdown, order_by=axis.day, preceding=None, following=0)
+    counted = axis.mutate(active=axis.d.sum().over(running))
+    c = counted.rename(c_breakdown="breakdown", c_day="day")
+    j = targets.cross_join(values).join(c, (ibis._.breakdown == c.c_breakdown) & (ibis._.target == c.c_day))
+    return j.select("period", "breakdown", value=j.active.cast("float64"))
+
+
 class _Plan:
     """The Ibis expressions of one query: actor rows per metric, values, the tidy table."""
 
@@ -228,6 +253,13 @@ class _Plan:
             signed = ibis.ifelse(m.event_type == "refund", -m.amount, m.amount).fill_null(0)
             g = m.mutate(signed=signed).group_by(keys).agg(value=ibis._.signed.sum())
             return g.select(*keys, value=g.value.cast("float64"))
+        if metric in ROLLING_DAYS:
+            w = ROLLING_DAYS[metric]
+            s = self.stream
+            lookback = _midnight(self.q.date_range.start - timedelta(days=w - 1))
+            s = s.filter((s.ts >= ibis.literal(lookback)) & (s.ts < ibis.literal(self.q.date_range.end_ts)))
+            counts = rolling_counts(s, self.calendar, w)
+            return counts.filter(counts.value > 0)
         if metric is TrendMetric.CONVERSION:
             act = self._count(self.actor_rows(TrendMetric.ACTIVE_USERS)).rename(active="value")
             buy = self._count(self.actor_rows(TrendMetric.PURCHASERS)).rename(
