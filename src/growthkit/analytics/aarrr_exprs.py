@@ -105,9 +105,11 @@ def users_with_signup(events: ir.Table, users: ir.Table) -> ir.Table:
         first_signup_ts=events.ts.min(where=events.event_type == "signup"),
         first_ts=events.ts.min(),
     )
-    order = [events.ts, (events.event_type != "signup"), events.event_id]
-    ranked = events.select(
-        events.user_id, events.channel, _rn=ibis.row_number().over(group_by=events.user_id, order_by=order)
+    # rank only the events at each user's first timestamp (not the whole log): same winner, far fewer rows
+    at_first = events.join(per_user, (events.user_id == per_user.ev_user) & (events.ts == per_user.first_ts))
+    order = [(at_first.event_type != "signup"), at_first.event_id]
+    ranked = at_first.select(
+        at_first.user_id, at_first.channel, _rn=ibis.row_number().over(group_by=at_first.user_id, order_by=order)
     )
     first = ranked.filter(ranked._rn == 0).select(fc_user=ranked.user_id, first_channel=ranked.channel)
     u = users.select(u_user=users.user_id, u_signup=users.signup_ts, u_channel=users.channel)
