@@ -188,12 +188,16 @@ def build_entries(con: Any, spec: CohortSpec, as_of: datetime) -> ir.Table:
     if spec.breakdown is not None:
         starts = spec.breakdown.attach(starts, users)
     starts = starts.mutate(cohort=period_index(starts.ts, spec.period))
-    if spec.cohort == "first":
-        group: list[Any] = [starts.user_id]
-    else:
+    if spec.cohort != "first":
         starts = starts.filter(spec.date_range.contains(starts.ts))
-        group = [starts.user_id, starts.cohort]
-    ranked = starts.mutate(_rn=ibis.row_number().over(group_by=group, order_by=[starts.ts, starts.event_id]))
+    # rank only the start events at each group's earliest timestamp (not all of them): same winner
+    keys = ["user_id"] if spec.cohort == "first" else ["user_id", "cohort"]
+    earliest = starts.group_by(keys).agg(_min_ts=starts.ts.min())
+    earliest = earliest.rename(**{f"_k_{k}": k for k in keys})
+    cond = [starts[k] == earliest[f"_k_{k}"] for k in keys] + [starts.ts == earliest._min_ts]
+    at_min = starts.join(earliest, cond).select(*starts.columns)
+    group = [at_min[k] for k in keys]
+    ranked = at_min.mutate(_rn=ibis.row_number().over(group_by=group, order_by=[at_min.event_id]))
     first = ranked.filter(ranked._rn == 0)
     if spec.cohort == "first":
         first = first.filter(spec.date_range.contains(first.ts))
