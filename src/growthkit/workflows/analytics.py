@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from growthkit.analytics._common import DateRange
@@ -17,6 +17,7 @@ from growthkit.analytics.trends import TrendsQuery, run_trends
 from growthkit.config import Settings
 from growthkit.errors import ConfigError
 from growthkit.store import open_store
+from growthkit.workflows.data import last_event_day
 
 RUNNERS: dict[type, Callable[[Any, Any], Any]] = {
     TrendsQuery: run_trends,
@@ -33,10 +34,7 @@ RUNNERS: dict[type, Callable[[Any, Any], Any]] = {
 def data_range(settings: Settings, *, days: int = 28) -> DateRange:
     """The last ``days`` days that hold events (ending on the last event's day)."""
     with open_store(settings, read_only=not settings.is_memory) as store:
-        last = store.scalar("SELECT max(ts) FROM events")
-    if last is None:
-        raise ConfigError(f"the store {settings.db} has no events; load some first (growthkit ingest or demo)")
-    end = last.date() if isinstance(last, datetime) else date.fromisoformat(str(last)[:10])
+        end = last_event_day(store)
     return DateRange(end - timedelta(days=days - 1), end)
 
 

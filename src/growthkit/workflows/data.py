@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from growthkit.config import Settings
+from growthkit.errors import ConfigError
 from growthkit.ingest import CsvOptions, IngestReport, ingest, parse_column_map
 from growthkit.ingest.api import ProgressFn
 from growthkit.ingest.summary import StoreSummary, summarize
-from growthkit.store import open_store
+from growthkit.store import Store, open_store
 
 
 def ingest_files(
@@ -80,3 +82,11 @@ def migrate_store(settings: Settings) -> int:
     """Bring the store's schema up to date; returns the schema version."""
     with open_store(settings) as store:
         return store.schema_version()
+
+
+def last_event_day(store: Store) -> date:
+    """The UTC day of the store's latest event; a clear error when there are no events."""
+    last = store.scalar("SELECT max(ts) FROM events")
+    if last is None:
+        raise ConfigError(f"the store {store.location} has no events; load some first (growthkit ingest or demo)")
+    return last.date() if isinstance(last, datetime) else date.fromisoformat(str(last)[:10])

@@ -27,6 +27,7 @@ from growthkit.analytics.trends import TrendMetric, TrendsQuery, TrendsResult, r
 from growthkit.config import Settings
 from growthkit.errors import ConfigError, GrowthkitError
 from growthkit.store import Store, open_store
+from growthkit.workflows.data import last_event_day
 from growthkit.workflows.experiments import DEFAULT_METRICS, analyze_in_store
 
 log = logging.getLogger(__name__)
@@ -76,10 +77,7 @@ def report_range(
     if weeks < 1:
         raise ConfigError(f"weeks must be at least 1, got {weeks}")
     if end is None:
-        last = store.scalar("SELECT max(ts) FROM events")
-        if last is None:
-            raise ConfigError(f"the store {store.location} has no events; load some first (growthkit ingest or demo)")
-        end = last.date() if isinstance(last, datetime) else date.fromisoformat(str(last)[:10])
+        end = last_event_day(store)
     if start is None:
         start = period_floor(end - timedelta(days=7 * weeks - 1), Period.WEEK)
     return DateRange(start, end)
