@@ -25,7 +25,7 @@ $(PY):
 
 # reinstall when the dependency list changes
 $(STAMP): pyproject.toml | $(PY)
-	$(PIP) install --quiet -e '.[dev,spark]'
+	$(PIP) install --quiet -e '.[dev,spark,models]'
 	# gbstats: the reference engine our A/B statistics are checked against. Its pins (numpy<2,
 	# pandas<2) are stricter than the checks need, so it is installed without its dependencies
 	$(PIP) install --quiet --no-deps 'gbstats==0.8.0'
