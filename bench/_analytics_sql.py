@@ -47,12 +47,19 @@ FROM w LEFT JOIN agg USING (period) LEFT JOIN dau USING (period) ORDER BY w.peri
 WITH d AS (SELECT DISTINCT user_id, date_trunc('day', ts) AS day FROM events
            WHERE ts >= {START_TS} - INTERVAL 29 DAY AND ts < TIMESTAMP '2025-01-06'),
 cal AS (SELECT range AS target FROM range({START_TS}, {END_TS}, INTERVAL 1 DAY)),
-roll AS (
-  SELECT cal.target, count(DISTINCT user_id) FILTER (WHERE day = cal.target) AS dau,
-         count(DISTINCT user_id) FILTER (WHERE day > cal.target - INTERVAL 7 DAY) AS wau,
-         count(DISTINCT user_id) AS mau
-  FROM cal JOIN d ON d.day <= cal.target AND d.day > cal.target - INTERVAL 30 DAY AND d.day < {END_TS}
-  GROUP BY cal.target),
+dd AS (SELECT day, lead(day) OVER (PARTITION BY user_id ORDER BY day) AS nxt FROM d WHERE day < {END_TS}),
+-- a user is in the W-day window of day t iff t is in [a, min(next active day, a + W)) for one
+-- active day a; these intervals are disjoint, so each count is a running sum of +1/-1 marks
+marks AS (
+  SELECT day AS md, 1 AS dau, 1 AS wau, 1 AS mau FROM dd
+  UNION ALL SELECT day + INTERVAL 1 DAY, -1, 0, 0 FROM dd
+  UNION ALL SELECT least(coalesce(nxt, day + INTERVAL 7 DAY), day + INTERVAL 7 DAY), 0, -1, 0 FROM dd
+  UNION ALL SELECT least(coalesce(nxt, day + INTERVAL 30 DAY), day + INTERVAL 30 DAY), 0, 0, -1 FROM dd),
+running AS (
+  SELECT md, sum(sum(dau)) OVER w AS dau, sum(sum(wau)) OVER w AS wau, sum(sum(mau)) OVER w AS mau
+  FROM marks GROUP BY md WINDOW w AS (ORDER BY md ROWS UNBOUNDED PRECEDING)),
+roll AS (SELECT cal.target, running.dau, running.wau, running.mau
+         FROM cal ASOF JOIN running ON cal.target >= running.md),
 per AS (SELECT date_trunc('week', day) AS period, user_id, count(*) AS days FROM d WHERE day >= {START_TS}
         GROUP BY ALL),
 g AS (SELECT period, days, count(*) AS users FROM per GROUP BY ALL),

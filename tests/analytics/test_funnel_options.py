@@ -171,6 +171,24 @@ def test_breakdown_first_and_last_touch(store: Any) -> None:
         last.series("sms")
 
 
+@pytest.mark.parametrize("order", ["ordered", "strict", "unordered"])
+def test_best_attempt_without_breakdown_value_stays_none(store: Any, order: str) -> None:
+    load(
+        store,
+        [
+            # attempt 1 (from ads) never reaches cart within its hour ...
+            ("u1", "2025-01-01 08:00:00", "view", "ads"),
+            # ... attempt 2 (no channel) does: it is the best attempt, so its value, "(none)",
+            # is the user's first-touch value, not the ads of the other attempt
+            ("u1", "2025-01-01 10:00:00", "view", None),
+            ("u1", "2025-01-01 10:10:00", "cart", None),
+        ],
+    )
+    r = run(store, steps=(VIEW, CART), window=timedelta(hours=1), order=order, breakdown=Breakdown("channel"))
+    assert [(s.breakdown, s.counts) for s in r.breakdowns] == [("(none)", (1, 1))]
+    assert r.steps[1].median_seconds_from_first == 600.0  # from the best attempt's view at 10:00
+
+
 def test_breakdown_by_user_column_with_missing_users(store: Any) -> None:
     load(
         store,

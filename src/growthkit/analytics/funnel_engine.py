@@ -31,6 +31,7 @@ from growthkit.analytics.funnel_query import FunnelQuery, FunnelStep
 __all__ = ["best_attempts", "events_base", "step_stats"]
 
 _PROPERTY_PREFIX = "properties."
+_SEQ_SPAN = 1 << 40  # more than any user's number of events: orders attempts by (reached, -a_seq)
 
 
 def interval(td: timedelta) -> ir.IntervalScalar:
@@ -53,7 +54,7 @@ def matches(step: FunnelStep, t: ir.Table) -> ir.BooleanValue:
     return pred.fill_null(False)
 
 
-def events_base(con: object, q: FunnelQuery, *, every_event: bool) -> ir.Table:
+def events_base(con: object, q: FunnelQuery, *, every_event: bool, with_counts: bool = False) -> ir.Table:
     """The events an attempt can use, numbered in each user's stream.
 
     Keeps events in ``[range start, range end + window)``: an attempt starts in the
@@ -61,6 +62,8 @@ def events_base(con: object, q: FunnelQuery, *, every_event: bool) -> ir.Table:
     (strict order needs them); otherwise only step and exclusion events. ``seq`` orders a
     user's events by time, then, at equal timestamps, by the first step the event matches
     (events matching no step last), the last step it matches, and ``event_id``.
+    ``with_counts`` adds ``c{k}`` (``k >= 1``): the number of step-``k`` events up to and
+    including this one in that order.
     """
     events, users = tables(con)
     lo = ibis.literal(q.date_range.start_ts)
@@ -78,8 +81,11 @@ def events_base(con: object, q: FunnelQuery, *, every_event: bool) -> ir.Table:
     no_breakdown = t.mutate(breakdown=ibis.literal("", "string"))
     t = q.breakdown.attach(t, users) if q.breakdown is not None else no_breakdown
     order = [t.ts, t.min_step, t.max_step, t.event_id]
-    t = t.mutate(seq=ibis.row_number().over(group_by=t.user_id, order_by=order))
-    return t.select("user_id", "ts", "seq", "breakdown", "min_step", *flags)
+    upto = ibis.window(group_by=t.user_id, order_by=order, rows=(None, 0))
+    # c{k}: how many step-k events up to this one, in the same window pass as seq
+    counts = {f"c{k}": t[f"m{k}"].cast("int64").sum().over(upto) for k in range(1, n)} if with_counts else {}
+    t = t.mutate(seq=ibis.row_number().over(group_by=t.user_id, order_by=order), **counts)
+    return t.select("user_id", "ts", "seq", "breakdown", "min_step", *flags, *counts)
 
 
 def _anchors(ev: ir.Table, q: FunnelQuery) -> ir.Table:
@@ -140,6 +146,32 @@ def _ordered(ev: ir.Table, q: FunnelQuery) -> ir.Table:
         )
         reached.append(credited)
     return _pivot(reached, n)
+
+
+def _ordered_greedy(ev: ir.Table, q: FunnelQuery) -> ir.Table:
+    """Ordered funnels without per-step windows, in linear time.
+
+    Without per-step windows the feasible step-``k`` events of an attempt are the
+    step-``k`` events after its credited step ``k - 1`` inside the overall window, and the
+    earliest is credited. That is the step-``k`` event numbered ``c{k} + 1`` in the user's
+    stream, where ``c{k}`` counts the step-``k`` events up to the credited step ``k - 1``
+    (a running count computed in the same window pass as ``seq``). So an attempt follows
+    one equality join per step instead of joining every anchor to every later step event.
+    Same answer as :func:`_ordered` (the property tests run both against one reference).
+    """
+    n, win = len(q.steps), interval(q.window)
+    a = ev.filter(ev.m0, q.date_range.contains(ev.ts))
+    wide = a.select("user_id", a_seq=a.seq, t0=a.ts, s0=a.seq, t_0=a.ts, b0=a.breakdown, ns=a["c1"])
+    for k in range(1, n):
+        # the next step-k event after the credited step k - 1 is the step-k event numbered c{k} + 1
+        # (plain columns in the select: Ibis must see through it to the previous join)
+        e = ev.filter(ev[f"m{k}"]).view()
+        j = wide.left_join(e, [wide.user_id == e.user_id, wide.ns + 1 == e[f"c{k}"], e.ts <= wide.t0 + win])
+        keep = [wide[c] for c in wide.columns if c != "ns"]
+        follow = e[f"c{k + 1}"] if k + 1 < n else ibis.null("int64")
+        wide = j.select(*keep, **{f"s{k}": e.seq, f"t_{k}": e.ts, f"b{k}": e.breakdown}, ns=follow)
+    reached = ibis.cases(*[(wide[f"t_{k}"].notnull(), k) for k in reversed(range(1, n))], else_=0)
+    return wide.drop("ns").mutate(reached=reached, b_first=wide.b0)
 
 
 def _strict(ev: ir.Table, q: FunnelQuery) -> ir.Table:
@@ -223,17 +255,20 @@ def best_attempts(con: object, q: FunnelQuery) -> ir.Table:
     Columns ``user_id, reached, t0, t_0..t_{n-1}, breakdown`` (the attributed value).
     """
     n = len(q.steps)
-    ev = events_base(con, q, every_event=q.order == "strict")
-    wide = _ENGINES[q.order](ev, q)
+    greedy = q.order == "ordered" and all(q.step_window(k) is None for k in range(1, n))
+    ev = events_base(con, q, every_event=q.order == "strict", with_counts=greedy)
+    wide = _ordered_greedy(ev, q) if greedy else _ENGINES[q.order](ev, q)
     wide = _drop_excluded(wide, ev, q)
-    rank = ibis.row_number().over(group_by=wide.user_id, order_by=[wide.reached.desc(), wide.a_seq])
-    best = wide.mutate(rank_=rank)
-    best = best.filter(best.rank_ == 0)
     if q.attribution == "first_touch":
-        bd = best.b_first
+        bd = wide.b_first
     else:
-        bd = ibis.cases(*[(best.reached == k, best[f"b{k}"]) for k in range(n)])
-    return best.select("user_id", "reached", "t0", *[f"t_{k}" for k in range(n)], breakdown=bd.fill_null("(none)"))
+        bd = ibis.cases(*[(wide.reached == k, wide[f"b{k}"]) for k in range(n)])
+    # NULL-free: an aggregate may skip NULL values; t_k is NULL only when no attempt reached k
+    wide = wide.mutate(bd_=bd.fill_null("(none)"), key_=wide.reached.cast("int64") * _SEQ_SPAN - wide.a_seq)
+    # the best attempt: furthest step, then earliest anchor; one aggregation, no ranking window
+    pick = {c: wide[c].argmax(wide.key_) for c in ("t0", *[f"t_{k}" for k in range(n)])}
+    best = wide.group_by("user_id").agg(reached=wide.reached.max(), **pick, breakdown=wide.bd_.argmax(wide.key_))
+    return best
 
 
 def _seconds(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.FloatingValue:

@@ -288,7 +288,7 @@ def _cells_table(frame: Frame, query: RetentionQuery, wanted: Sequence[int]) -> 
 
 def _compute(con: Any, query: RetentionQuery, wanted: Sequence[int]) -> tuple[datetime, list[RetentionCell]]:
     as_of = resolve_as_of(con, query.as_of)
-    frame = build_frame(con, query.spec(max(wanted)), query.return_event, as_of)
+    frame = build_frame(con, query.spec(max(wanted)), query.return_event, as_of, bounded=query.mode == "exact")
     df = _cells_table(frame, query, wanted).execute()
     has_bd = query.breakdown is not None
     found: dict[tuple[str | None, int, int], dict[str, Any]] = {}
@@ -366,7 +366,7 @@ def retention_actors(
     con: Any, query: RetentionQuery, as_of: datetime, cohort: date, period: int, returned: bool, breakdown: str | None
 ) -> list[str]:
     """Users behind one retention cell (see :meth:`RetentionResult.actors`)."""
-    frame = build_frame(con, query.spec(period), query.return_event, as_of)
+    frame = build_frame(con, query.spec(period), query.return_event, as_of, bounded=query.mode == "exact")
     idx = cohort_index_of(cohort, query.period)
     e = cell_filter(frame.entries, frame.keys, idx, breakdown)
     e = e.filter(e.max_elig >= period)

@@ -219,13 +219,29 @@ def _max_elig(entries: ir.Table, spec: CohortSpec, as_of: datetime) -> ir.Intege
     return ibis.cases(*branches, else_=spec.periods)
 
 
-def build_frame(con: Any, spec: CohortSpec, return_event: EventFilter, as_of: datetime) -> Frame:
-    """Entries and their matching events with period numbers (all periods, not yet filtered)."""
+_MAX_PERIOD_DAYS = {Period.DAY: 1, Period.WEEK: 7, Period.MONTH: 31}
+
+
+def build_frame(
+    con: Any, spec: CohortSpec, return_event: EventFilter, as_of: datetime, *, bounded: bool = False
+) -> Frame:
+    """Entries and their matching events with period numbers (not yet filtered).
+
+    ``bounded=False`` keeps every event after the anchor (on-or-after retention needs the
+    latest one). ``bounded=True`` is for callers that only look at periods ``0..periods``:
+    the join then stops ``periods + 1`` of the longest such period after the anchor,
+    which covers every one of those periods (a cohort's periods start at or before its
+    anchor) and spares joining each entry to the rest of the user's history.
+    """
     entries = build_entries(con, spec, as_of)
     events, _ = observed_events(con, as_of)
     ret = return_event.apply(events)
     ret = ret.select(_uid=ret.user_id, _ts=ret.ts, value=signed_amount(ret))
-    joined = entries.join(ret, [entries.user_id == ret._uid, ret._ts >= entries.anchor_ts])
+    cond = [entries.user_id == ret._uid, ret._ts >= entries.anchor_ts]
+    if bounded:
+        days = (ROLLING_DAYS if spec.windows == "rolling" else _MAX_PERIOD_DAYS)[spec.period]
+        cond.append(ret._ts < entries.anchor_ts + ibis.interval(days=int(days) * (spec.periods + 1)))
+    joined = entries.join(ret, cond)
     if spec.windows == "calendar":
         number = period_index(joined._ts, spec.period) - joined.cohort
     else:

@@ -132,7 +132,7 @@ class LtvCurveResult:
         check_periods(period, "period")
         if period > self.query.periods:
             raise AnalyticsQueryError(f"period {period} is beyond this result's {self.query.periods} periods")
-        frame = build_frame(con, self.query.spec(period), REVENUE_EVENTS, self.as_of)
+        frame = build_frame(con, self.query.spec(period), REVENUE_EVENTS, self.as_of, bounded=True)
         e = cell_filter(frame.entries, frame.keys, cohort_index_of(cohort, self.query.period), breakdown)
         return sorted_ids(e.filter(e.max_elig >= period).user_id)
 
@@ -185,7 +185,7 @@ def run_ltv_curve(con: Any, query: LtvQuery) -> LtvCurveResult:
     [(0, 2, 30.0, 15.0), (1, 2, 20.0, 10.0)]
     """
     as_of = resolve_as_of(con, query.as_of)
-    frame = build_frame(con, query.spec(), REVENUE_EVENTS, as_of)
+    frame = build_frame(con, query.spec(), REVENUE_EVENTS, as_of, bounded=True)
     df = _points_table(frame, query.periods).execute()
     has_bd = query.breakdown is not None
     found = {}
