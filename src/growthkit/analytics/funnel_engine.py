@@ -61,9 +61,12 @@ def events_base(con: object, q: FunnelQuery, *, every_event: bool, with_counts: 
     range and ends at most ``window`` later. ``every_event`` keeps events of any type
     (strict order needs them); otherwise only step and exclusion events. ``seq`` orders a
     user's events by time, then, at equal timestamps, by the first step the event matches
-    (events matching no step last), the last step it matches, and ``event_id``.
-    ``with_counts`` adds ``c{k}`` (``k >= 1``): the number of step-``k`` events up to and
-    including this one in that order.
+    (events matching no step last), the last step it matches, the set of steps and
+    exclusions it matches, and (with a breakdown) ``event_id``: events equal in all the
+    other keys can only differ in their breakdown value.
+    ``with_counts`` replaces ``seq`` and ``min_step`` by ``c{k}``: the number of step-``k``
+    events up to and including this one in that order (and drops ``breakdown`` when no
+    breakdown is asked for).
     """
     events, users = tables(con)
     lo = ibis.literal(q.date_range.start_ts)
@@ -80,12 +83,22 @@ def events_base(con: object, q: FunnelQuery, *, every_event: bool, with_counts: 
     t = t.mutate(min_step=first, max_step=last)
     no_breakdown = t.mutate(breakdown=ibis.literal("", "string"))
     t = q.breakdown.attach(t, users) if q.breakdown is not None else no_breakdown
-    order = [t.ts, t.min_step, t.max_step, t.event_id]
-    upto = ibis.window(group_by=t.user_id, order_by=order, rows=(None, 0))
-    # c{k}: how many step-k events up to this one, in the same window pass as seq
-    counts = {f"c{k}": t[f"m{k}"].cast("int64").sum().over(upto) for k in range(1, n)} if with_counts else {}
-    t = t.mutate(seq=ibis.row_number().over(group_by=t.user_id, order_by=order), **counts)
-    return t.select("user_id", "ts", "seq", "breakdown", "min_step", *flags, *counts)
+    # events equal in (ts, min_step, max_step, flags) are interchangeable unless their
+    # breakdown values differ, so event_id (a string: costly to sort) only breaks ties then
+    mask = sum((t[c].cast("int64") * (1 << i) for i, c in enumerate(flags)), ibis.literal(0, "int64"))
+    order = [t.ts, t.min_step, t.max_step, mask]
+    if q.breakdown is not None:
+        order.append(t.event_id)
+    if with_counts:
+        # c{k}: how many step-k events up to this one. No seq: c0 numbers the anchors, and a
+        # narrow row (int32 counts, breakdown only when asked for) keeps big logs in memory
+        upto = ibis.window(group_by=t.user_id, order_by=order, rows=(None, 0))
+        counts = {f"c{k}": t[f"m{k}"].cast("int32").sum().over(upto).cast("int32") for k in range(n)}
+        t = t.mutate(**counts)
+        bd = ("breakdown",) if q.breakdown is not None else ()
+        return t.select("user_id", "ts", *bd, *flags, *counts)
+    t = t.mutate(seq=ibis.row_number().over(group_by=t.user_id, order_by=order))
+    return t.select("user_id", "ts", "seq", "breakdown", "min_step", *flags)
 
 
 def _anchors(ev: ir.Table, q: FunnelQuery) -> ir.Table:
@@ -160,16 +173,19 @@ def _ordered_greedy(ev: ir.Table, q: FunnelQuery) -> ir.Table:
     Same answer as :func:`_ordered` (the property tests run both against one reference).
     """
     n, win = len(q.steps), interval(q.window)
+    def bd(t: ir.Table) -> ir.Value:
+        return t.breakdown if "breakdown" in t.columns else ibis.literal("", "string")
+
     a = ev.filter(ev.m0, q.date_range.contains(ev.ts))
-    wide = a.select("user_id", a_seq=a.seq, t0=a.ts, s0=a.seq, t_0=a.ts, b0=a.breakdown, ns=a["c1"])
+    wide = a.select("user_id", a_seq=a.c0, t0=a.ts, t_0=a.ts, b0=bd(a), ns=a["c1"])
     for k in range(1, n):
         # the next step-k event after the credited step k - 1 is the step-k event numbered c{k} + 1
         # (plain columns in the select: Ibis must see through it to the previous join)
         e = ev.filter(ev[f"m{k}"]).view()
         j = wide.left_join(e, [wide.user_id == e.user_id, wide.ns + 1 == e[f"c{k}"], e.ts <= wide.t0 + win])
         keep = [wide[c] for c in wide.columns if c != "ns"]
-        follow = e[f"c{k + 1}"] if k + 1 < n else ibis.null("int64")
-        wide = j.select(*keep, **{f"s{k}": e.seq, f"t_{k}": e.ts, f"b{k}": e.breakdown}, ns=follow)
+        follow = e[f"c{k + 1}"] if k + 1 < n else ibis.null("int32")
+        wide = j.select(*keep, **{f"t_{k}": e.ts, f"b{k}": bd(e)}, ns=follow)
     reached = ibis.cases(*[(wide[f"t_{k}"].notnull(), k) for k in reversed(range(1, n))], else_=0)
     return wide.drop("ns").mutate(reached=reached, b_first=wide.b0)
 
