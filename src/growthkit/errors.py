@@ -42,3 +42,7 @@ class DatasetError(GrowthkitError, RuntimeError):
 
 class NotFittedError(GrowthkitError, ValueError, AttributeError):
     """An estimator was used before ``fit``."""
+
+
+class TextBackendError(GrowthkitError, RuntimeError):
+    """A text generator or embedder backend failed or is not available."""
