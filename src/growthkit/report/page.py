@@ -9,6 +9,7 @@ from typing import Any
 
 from growthkit.report.build import Periods, kpi_section, lifecycle_section, stickiness_figure
 from growthkit.report.build import trends_section as build_trends
+from growthkit.report.build_clv import clv_section
 from growthkit.report.build_cohorts import aarrr_section, funnel_section, ltv_section, retention_section
 from growthkit.report.build_experiments import experiments_section
 from growthkit.report.format import Unit
@@ -44,7 +45,7 @@ def build_sections(data: ReportData) -> list[Section]:
     money = Unit.money(data.currency)
     trends = build_trends(data.daily, data.current, money)
     sticky = stickiness_figure(data.stickiness, data.current)
-    return [
+    sections = [
         kpi_section(data.daily, periods, money, list(data.notes)),
         Section(trends.key, trends.title, (*trends.figures, sticky), trends.lead, trends.notes, trends.wide),
         aarrr_section(data.aarrr, money),
@@ -54,6 +55,7 @@ def build_sections(data: ReportData) -> list[Section]:
         lifecycle_section(data.lifecycle),
         experiments_section(data.experiments, data.experiment_notes),
     ]
+    return sections + ([clv_section(data.clv)] if data.clv is not None else [])
 
 
 def _meta(data: ReportData) -> ReportMeta:

@@ -26,7 +26,9 @@ from growthkit.analytics.stickiness import StickinessQuery, StickinessResult, ru
 from growthkit.analytics.trends import TrendMetric, TrendsQuery, TrendsResult, run_trends
 from growthkit.config import Settings
 from growthkit.errors import ConfigError, GrowthkitError
+from growthkit.models.clv import HoldoutCheck
 from growthkit.store import Store, open_store
+from growthkit.workflows.clv import read_holdout
 from growthkit.workflows.data import last_event_day
 from growthkit.workflows.experiments import DEFAULT_METRICS, analyze_in_store
 
@@ -67,6 +69,8 @@ class ReportData:
     the experiments in the store that have exposures, most recent first exposure first; empty when none."""
     experiment_notes: tuple[str, ...] = ()
     """Experiments that could not be analysed, and why."""
+    clv: HoldoutCheck | None = None
+    """The CLV holdout check saved by ``growthkit clv score --holdout-days N``; None when there is none."""
 
 
 def report_range(
@@ -195,6 +199,7 @@ def gather_report(
         tick("analysing experiments", 0.8)
         experiment_notes: list[str] = []
         experiments = _experiments(store, experiment_notes)
+        clv = read_holdout(store)
     return ReportData(
         store=str(settings.db),
         current=rng,
@@ -205,4 +210,5 @@ def gather_report(
         **results,
         experiments=experiments,
         experiment_notes=tuple(experiment_notes),
+        clv=clv,
     )
