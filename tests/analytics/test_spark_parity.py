@@ -484,3 +484,20 @@ def test_the_mirror_is_lossless(engines: Engines) -> None:
     duck, spark = both(engines, edge_rows)
     assert_same(duck, spark)
     assert len(duck) == len(EDGE_EVENTS)
+
+
+# ----------------------------------------------------------------- referral
+
+
+def test_referral(engines: Engines) -> None:
+    from growthkit.analytics.referral import ReferralQuery, run_referral
+
+    q = ReferralQuery(MONTHS, period=Period.WEEK, revenue_days=14, campaign_key="platform")
+    duck, spark = both(engines, lambda con: run_referral(con, q))
+    assert duck.observed_until == spark.observed_until
+    assert_same(duck.to_frame(), spark.to_frame())
+    assert duck.referred_users > 0 and duck.totals.invites_accepted > 0 and duck.trees.max_depth >= 1
+    week = duck.periods[2].period
+    for cell, period in (("referred", None), ("referred", week), ("referrers", None), ("inviters", week)):
+        assert same_actors(engines, lambda con, c=cell, p=period: duck.actors(con, c, period=p)), cell
+    assert same_actors(engines, lambda con: duck.actors(con, "depth", depth=1))

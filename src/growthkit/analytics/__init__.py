@@ -2,3 +2,7 @@
 
 See :mod:`growthkit.analytics._common` for the conventions every insight follows.
 """
+
+from growthkit.analytics.referral import ReferralQuery, ReferralResult, run_referral
+
+__all__ = ["ReferralQuery", "ReferralResult", "run_referral"]

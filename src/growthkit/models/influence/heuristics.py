@@ -1,0 +1,317 @@
+"""Baseline seed selectors: degree, PageRank, degree discount and random.
+
+They have no approximation guarantee; they are the baselines that IMM, OPIM-C and CELF
+must beat, and fast fallbacks. With a budget and unequal costs each ranks by
+score / cost and fills the budget in that order, skipping users who no longer fit.
+
+* Degree: out-degree, or the expected number of direct activations (sum of out-edge
+  probabilities) with ``weighted=True``.
+* PageRank (Brin and Page 1998), by power iteration on the graph with its edges
+  *reversed*, so that a node ranks high when it points at (can influence) high-ranking
+  nodes; :func:`pagerank` computes the textbook version too.
+* DegreeDiscountIC (Chen, Wang and Yang 2009, "Efficient influence maximization in social
+  networks", KDD): once ``t_v`` of ``v``'s in-neighbours are seeds, ``v``'s degree is
+  discounted to ``d_v - 2 t_v - (d_v - t_v) t_v p`` for the uniform IC probability ``p``.
+  On a directed graph ``d_v`` is the out-degree and ``t_v`` counts seeds with an edge
+  into ``v``; on an undirected graph both are the paper's neighbour counts.
+* Random: a uniform random order of the candidates.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Iterable
+
+import numpy as np
+
+from growthkit.errors import ConfigError
+from growthkit.models.influence.budget import Costs, SeedSelector, pick_by_score, take_in_order
+from growthkit.models.influence.diffusion import stream_base
+from growthkit.models.influence.graph import F64, SocialGraph
+
+
+def pagerank(
+    graph: SocialGraph,
+    *,
+    alpha: float = 0.85,
+    weighted: bool = False,
+    reverse: bool = False,
+    tol: float = 1e-12,
+    max_iter: int = 1000,
+) -> F64:
+    """PageRank of every node (aligned with ``graph.node_ids``), by power iteration.
+
+    The random surfer follows an out-edge (``reverse=True``: an in-edge) with probability
+    ``alpha``, chosen uniformly or in proportion to the edge probability
+    (``weighted=True``), and otherwise jumps to a uniformly random node; dangling nodes
+    jump uniformly. Stops when the L1 change is below ``n * tol``, as networkx does.
+
+    Examples
+    --------
+    >>> g = SocialGraph.from_edges(["a", "b", "c"], ["b", "c", "a"])
+    >>> pagerank(g).round(4).tolist()
+    [0.3333, 0.3333, 0.3333]
+    """
+    from scipy import sparse
+
+    if not 0.0 < alpha < 1.0:
+        raise ConfigError(f"alpha must lie in (0, 1), got {alpha!r}")
+    n = graph.n_nodes
+    if n == 0:
+        return np.zeros(0)
+    if reverse:
+        indptr, indices, w = graph.rev_indptr, graph.rev_indices, graph.rev_prob
+    else:
+        indptr, indices, w = graph.indptr, graph.indices, graph.prob
+    weights = w if weighted else np.ones(indices.shape[0])
+    out_w = np.bincount(np.repeat(np.arange(n), np.diff(indptr)), weights=weights, minlength=n)
+    dangling = out_w <= 0.0
+    inv = np.where(dangling, 0.0, 1.0 / np.where(dangling, 1.0, out_w))
+    transposed = sparse.csr_matrix((weights, indices, indptr), shape=(n, n)).T.tocsr()
+    x = np.full(n, 1.0 / n)
+    for _ in range(max_iter):
+        new = alpha * (transposed @ (x * inv) + x[dangling].sum() / n) + (1.0 - alpha) / n
+        if np.abs(new - x).sum() < n * tol:
+            return np.asarray(new, dtype=np.float64)
+        x = new
+    raise ConfigError(f"PageRank did not converge in {max_iter} iterations; raise max_iter or tol")
+
+
+class _ScoreSeeds(SeedSelector):
+    def _scores(self, graph: SocialGraph) -> F64:
+        raise NotImplementedError
+
+    def fit(self, graph: SocialGraph) -> _ScoreSeeds:
+        """Select the seeds of ``graph``; returns ``self``."""
+        started = time.perf_counter()
+        problem = self._problem(graph)
+        self.scores_ = self._scores(graph)
+        self._finish(graph, pick_by_score(self.scores_, problem), problem, started)
+        return self
+
+
+class DegreeSeeds(_ScoreSeeds):
+    """The highest out-degree candidates (a baseline).
+
+    Parameters
+    ----------
+    k, budget, costs, candidates :
+        What may be seeded (see :mod:`.budget`).
+    weighted : bool
+        Rank by the sum of out-edge probabilities instead of the count.
+
+    Attributes
+    ----------
+    seeds_ : list of str
+    scores_ : ndarray of float
+        The degree of every node (aligned with ``graph.node_ids``).
+    total_cost_, fit_seconds_ : float
+
+    Examples
+    --------
+    >>> g = SocialGraph.from_edges(["a", "a", "b"], ["b", "c", "c"], [0.1, 0.1, 0.9])
+    >>> DegreeSeeds(k=1).fit(g).seeds_, DegreeSeeds(k=1, weighted=True).fit(g).seeds_
+    (['a'], ['b'])
+    """
+
+    def __init__(
+        self,
+        *,
+        k: int | None = None,
+        budget: float | None = None,
+        costs: Costs | None = None,
+        candidates: Iterable[str] | None = None,
+        weighted: bool = False,
+    ) -> None:
+        self.k = k
+        self.budget = budget
+        self.costs = costs
+        self.candidates = candidates
+        self.weighted = weighted
+
+    def _scores(self, graph: SocialGraph) -> F64:
+        if self.weighted:
+            return np.bincount(graph.edge_sources(), weights=graph.prob, minlength=graph.n_nodes).astype(np.float64)
+        return graph.out_degree().astype(np.float64)
+
+
+class PageRankSeeds(_ScoreSeeds):
+    """The highest-PageRank candidates on the reversed graph (a baseline).
+
+    Parameters
+    ----------
+    k, budget, costs, candidates :
+        What may be seeded (see :mod:`.budget`).
+    alpha : float
+        Damping factor.
+    weighted : bool
+        Follow edges in proportion to their probability.
+
+    Attributes
+    ----------
+    seeds_ : list of str
+    scores_ : ndarray of float
+        PageRank of every node.
+    total_cost_, fit_seconds_ : float
+
+    Examples
+    --------
+    >>> g = SocialGraph.from_edges(["hub", "hub", "hub", "x"], ["x", "y", "z", "y"])
+    >>> PageRankSeeds(k=1).fit(g).seeds_
+    ['hub']
+    """
+
+    def __init__(
+        self,
+        *,
+        k: int | None = None,
+        budget: float | None = None,
+        costs: Costs | None = None,
+        candidates: Iterable[str] | None = None,
+        alpha: float = 0.85,
+        weighted: bool = False,
+    ) -> None:
+        self.k = k
+        self.budget = budget
+        self.costs = costs
+        self.candidates = candidates
+        self.alpha = alpha
+        self.weighted = weighted
+
+    def _scores(self, graph: SocialGraph) -> F64:
+        return pagerank(graph, alpha=self.alpha, weighted=self.weighted, reverse=True)
+
+
+class DegreeDiscountSeeds(SeedSelector):
+    """DegreeDiscountIC (Chen, Wang and Yang 2009), a baseline for the IC model.
+
+    Parameters
+    ----------
+    k, budget, costs, candidates :
+        What may be seeded (see :mod:`.budget`).
+    p : float or None
+        The uniform propagation probability of the heuristic; default: the mean edge
+        probability of the graph.
+
+    Attributes
+    ----------
+    seeds_ : list of str
+    scores_ : ndarray of float
+        Discounted degrees when the selection ended.
+    total_cost_, fit_seconds_ : float
+
+    Examples
+    --------
+    Two stars joined at their hubs: after ``a`` the discount leaves ``b`` at
+    ``4 - 2 - 3 * 0.1 = 1.7``, still above the leaves' 1.
+
+    >>> src = ["a", "a", "a", "a", "b", "b", "b"]
+    >>> dst = ["b", "a1", "a2", "a3", "b1", "b2", "b3"]
+    >>> g = SocialGraph.from_edges(src, dst, undirected=True)
+    >>> DegreeDiscountSeeds(k=2, p=0.1).fit(g).seeds_
+    ['a', 'b']
+    """
+
+    def __init__(
+        self,
+        *,
+        k: int | None = None,
+        budget: float | None = None,
+        costs: Costs | None = None,
+        candidates: Iterable[str] | None = None,
+        p: float | None = None,
+    ) -> None:
+        self.k = k
+        self.budget = budget
+        self.costs = costs
+        self.candidates = candidates
+        self.p = p
+
+    def fit(self, graph: SocialGraph) -> DegreeDiscountSeeds:
+        """Select the seeds of ``graph``; returns ``self``."""
+        started = time.perf_counter()
+        problem = self._problem(graph)
+        if self.p is None:
+            p = float(graph.prob.mean()) if graph.n_edges else 0.0
+        elif isinstance(self.p, int | float) and 0.0 <= self.p <= 1.0:
+            p = float(self.p)
+        else:
+            raise ConfigError(f"p must lie in [0, 1], got {self.p!r}")
+        d = graph.out_degree().astype(np.float64)
+        t = np.zeros(graph.n_nodes)
+        dd = d.copy()
+        costs, ratio = problem.costs, problem.budgeted
+        left = problem.budget_slack
+
+        def key(v: int) -> float:
+            return -float(dd[v] / max(float(costs[v]), 1e-12) if ratio else dd[v])
+
+        heap = [(key(int(v)), int(v)) for v in np.flatnonzero(problem.candidates & (costs <= left))]
+        heapq.heapify(heap)
+        chosen = np.zeros(graph.n_nodes, dtype=bool)
+        seeds: list[int] = []
+        while heap and len(seeds) < problem.max_count:
+            k, u = heapq.heappop(heap)
+            if chosen[u] or k != key(u) or costs[u] > left:
+                continue  # a stale entry, or no longer affordable
+            chosen[u] = True
+            seeds.append(u)
+            left -= float(costs[u])
+            for v in graph.indices[graph.indptr[u] : graph.indptr[u + 1]]:
+                if chosen[v]:
+                    continue
+                t[v] += 1.0
+                dd[v] = d[v] - 2.0 * t[v] - (d[v] - t[v]) * t[v] * p
+                if problem.candidates[v] and costs[v] <= left:
+                    heapq.heappush(heap, (key(int(v)), int(v)))
+        self.scores_ = dd
+        self._finish(graph, np.asarray(seeds, dtype=np.int64), problem, started)
+        return self
+
+
+class RandomSeeds(SeedSelector):
+    """Uniformly random candidates (the floor every method must beat).
+
+    Parameters
+    ----------
+    k, budget, costs, candidates :
+        What may be seeded (see :mod:`.budget`); with a budget, candidates are taken in
+        random order while they fit.
+    random_state : int or None
+
+    Attributes
+    ----------
+    seeds_ : list of str
+    total_cost_, fit_seconds_ : float
+
+    Examples
+    --------
+    >>> g = SocialGraph.from_edges(["a", "b", "c"], ["b", "c", "a"])
+    >>> len(RandomSeeds(k=2, random_state=0).fit(g).seeds_)
+    2
+    """
+
+    def __init__(
+        self,
+        *,
+        k: int | None = None,
+        budget: float | None = None,
+        costs: Costs | None = None,
+        candidates: Iterable[str] | None = None,
+        random_state: int | None = 0,
+    ) -> None:
+        self.k = k
+        self.budget = budget
+        self.costs = costs
+        self.candidates = candidates
+        self.random_state = random_state
+
+    def fit(self, graph: SocialGraph) -> RandomSeeds:
+        """Select the seeds of ``graph``; returns ``self``."""
+        started = time.perf_counter()
+        problem = self._problem(graph)
+        rng = np.random.default_rng(int(stream_base(self.random_state, 5)))
+        order = rng.permutation(np.flatnonzero(problem.candidates)).astype(np.int64)
+        self._finish(graph, take_in_order(order, problem), problem, started)
+        return self
