@@ -17,7 +17,6 @@ Conventions (every module in :mod:`growthkit.analytics` follows them):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -27,6 +26,7 @@ import ibis
 import ibis.expr.types as ir
 
 from growthkit.errors import GrowthkitError
+from growthkit.store.expr import json_property as _json_property
 
 
 class AnalyticsQueryError(GrowthkitError, ValueError):
@@ -118,39 +118,9 @@ class Breakdown:
         return out.mutate(breakdown=out.breakdown.fill_null("(none)"))
 
 
-_JSON_KEY = re.compile(r"\w+")
-
-
-def _json_text(doc: str, path: str) -> str:
-    """Signature of the engines' ``$.key``-as-text functions (the engine runs them, never Python)."""
-    raise NotImplementedError
-
-
-_JSON_TEXT: dict[str, Any] = {
-    "duckdb": ibis.udf.scalar.builtin(_json_text, name="json_extract_string"),
-    "pyspark": ibis.udf.scalar.builtin(_json_text, name="get_json_object"),
-}
-"""Engine functions that read ``$.key`` of a JSON document as text, with the same results."""
-
-
 def json_property(doc: ir.Value, key: str) -> ir.StringValue:
-    """Top-level ``key`` of a JSON object column (``events.properties``) as text, on any engine.
-
-    Strings come unquoted, numbers and booleans as JSON text (``10``, ``10.5``,
-    ``true``), nested objects and arrays as compact JSON; a missing key, a JSON
-    ``null`` or a NULL document give NULL. DuckDB (``json_extract_string``) and
-    Spark (``get_json_object``) agree on all of these; other engines fall back to
-    Ibis's JSON access, which reads string values only. ``key`` must be a plain
-    name (letters, digits, ``_``).
-    """
-    if not _JSON_KEY.fullmatch(key):
-        raise AnalyticsQueryError(f"JSON property names are letters, digits and '_'; got {key!r}")
-    fn = _JSON_TEXT.get(getattr(ibis.get_backend(doc), "name", ""))
-    if fn is None:
-        out: ir.StringValue = doc.cast("json")[key].str  # type: ignore[attr-defined]
-        return out
-    text: ir.StringValue = fn(doc.cast("string"), f"$.{key}")
-    return text
+    """Top-level ``key`` of a JSON column as text on any engine: :func:`growthkit.store.expr.json_property`."""
+    return _json_property(doc, key, error=AnalyticsQueryError)
 
 
 def tables(con: Any) -> tuple[ir.Table, ir.Table]:

@@ -17,6 +17,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from growthkit.errors import GrowthkitError
+from growthkit.store.expr import json_property as _json_property
 
 DAY_S = 86_400.0
 """Seconds in one day: every ``*_days`` feature is a difference of epoch seconds over this."""
@@ -105,34 +106,9 @@ def id_table(users: Iterable[str] | None) -> ir.Table | None:
     return ibis.memtable(pd.DataFrame({"user_id": pd.Series(ids, dtype="object")}))
 
 
-_JSON_KEY = re.compile(r"\w+")
-
-
-def _json_text(doc: str, path: str) -> str:
-    """Signature of the engines' ``$.key``-as-text functions (the engine runs them, never Python)."""
-    raise NotImplementedError
-
-
-_JSON_TEXT: dict[str, Any] = {
-    "duckdb": ibis.udf.scalar.builtin(_json_text, name="json_extract_string"),
-    "pyspark": ibis.udf.scalar.builtin(_json_text, name="get_json_object"),
-}
-
-
 def json_property(doc: ir.Value, key: str) -> ir.StringValue:
-    """Top-level ``key`` of a JSON object column as text on DuckDB and Spark (NULL when missing or null).
-
-    The same rule as ``growthkit.analytics._common.json_property`` (a sibling layer, so it is
-    repeated here rather than imported).
-    """
-    if not _JSON_KEY.fullmatch(key):
-        raise FeatureError(f"JSON property names are letters, digits and '_'; got {key!r}")
-    fn = _JSON_TEXT.get(getattr(ibis.get_backend(doc), "name", ""))
-    if fn is None:
-        out: ir.StringValue = doc.cast("json")[key].str  # type: ignore[attr-defined]
-        return out
-    text: ir.StringValue = fn(doc.cast("string"), f"$.{key}")
-    return text
+    """Top-level ``key`` of a JSON column as text on any engine: :func:`growthkit.store.expr.json_property`."""
+    return _json_property(doc, key, error=FeatureError)
 
 
 def slug(value: str) -> str:
