@@ -129,16 +129,24 @@ SPAN_SECONDS = 366 * 86400 - 3600
 """Signups and events fall in 2024 (leap year), ending an hour before midnight so sessions fit."""
 
 
-def store_path(events: int, seed: int) -> Path:
-    return DATA_DIR / f"analytics-{events}-seed{seed}.duckdb"
+def store_path(events: int, seed: int, users: int | None = None) -> Path:
+    tag = "" if users is None or users == default_users(events) else f"-u{users}"
+    return DATA_DIR / f"analytics-{events}{tag}-seed{seed}.duckdb"
 
 
-def generate(events: int, seed: int, memory_limit: str, threads: int, console: Console) -> Path:
-    """Write the store for ``events`` events (cached by size and seed); SQL only, spills to disk."""
+def default_users(events: int) -> int:
+    """Users of a generated store: one per 40 events (at least 1,000)."""
+    return max(events // 40, 1000)
+
+
+def generate(
+    events: int, seed: int, memory_limit: str, threads: int, console: Console, users: int | None = None
+) -> Path:
+    """Write the store for ``events`` events of ``users`` users (cached by size and seed); SQL only, spills to disk."""
     from growthkit.config import Settings
     from growthkit.store import open_store
 
-    path = store_path(events, seed)
+    path = store_path(events, seed, users)
     if path.exists():
         return path
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -153,7 +161,7 @@ def generate(events: int, seed: int, memory_limit: str, threads: int, console: C
         )
     t0 = time.perf_counter()
     settings = Settings(db=str(partial), workspace=DATA_DIR, memory_limit=memory_limit, threads=threads)
-    users = max(events // 40, 1000)
+    users = default_users(events) if users is None else users
     with open_store(settings) as store:
         store.execute(f"SET temp_directory = '{DATA_DIR / 'spill'}'")
         for stmt in GEN_SQL.format(seed=seed, span=SPAN_SECONDS, users=users, events=events).split(";\n"):
