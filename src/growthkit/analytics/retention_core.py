@@ -190,8 +190,16 @@ def build_entries(con: Any, spec: CohortSpec, as_of: datetime) -> ir.Table:
     starts = starts.mutate(cohort=period_index(starts.ts, spec.period))
     if spec.cohort != "first":
         starts = starts.filter(spec.date_range.contains(starts.ts))
-    # rank only the start events at each group's earliest timestamp (not all of them): same winner
     keys = ["user_id"] if spec.cohort == "first" else ["user_id", "cohort"]
+    if spec.breakdown is None:
+        # only the entry time matters: no need to pick one event among simultaneous ones
+        first_ts = starts.group_by(keys).agg(anchor_ts=starts.ts.min())
+        if spec.cohort == "first":
+            first_ts = first_ts.mutate(cohort=period_index(first_ts.anchor_ts, spec.period))
+            first_ts = first_ts.filter(spec.date_range.contains(first_ts.anchor_ts))
+        entries = first_ts.select("user_id", "cohort", "anchor_ts")
+        return entries.mutate(max_elig=_max_elig(entries, spec, as_of))
+    # rank only the start events at each group's earliest timestamp (not all of them): same winner
     earliest = starts.group_by(keys).agg(_min_ts=starts.ts.min())
     earliest = earliest.rename(**{f"_k_{k}": k for k in keys})
     cond = [starts[k] == earliest[f"_k_{k}"] for k in keys] + [starts.ts == earliest._min_ts]
