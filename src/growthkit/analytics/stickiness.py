@@ -42,7 +42,7 @@ from growthkit.analytics._common import (
     tables,
     truncate,
 )
-from growthkit.analytics.trends import rolling_counts
+from growthkit.analytics.trends import rolling_counts_many
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +104,10 @@ class _Plan:
         s = self.stream
         s = s.filter((s.ts >= ibis.literal(_midnight(r.start - timedelta(days=29)))) & (s.ts < ibis.literal(r.end_ts)))
         s = s.mutate(breakdown=ibis.literal(ALL))
-        out = cal.select("period")
-        for name, w in (("dau", 1), ("wau", 7), ("mau", 30)):
-            c = rolling_counts(s, cal, w)
-            g = c.select(**{f"{name}_p": c.period}, n=c.value.cast("int64"))
-            out = out.left_join(g, out.period == g[f"{name}_p"]).drop(f"{name}_p").rename(**{name: "n"})
+        c = rolling_counts_many(s, cal, {"dau": 1, "wau": 7, "mau": 30})
+        g = c.select(c_p=c.period, **{n: c[n].cast("int64") for n in ("dau", "wau", "mau")})
+        base = cal.select("period")
+        out = base.left_join(g, base.period == g.c_p).drop("c_p")
         counts = {n: out[n].fill_null(0) for n in ("dau", "wau", "mau")}
         ratio = ibis.ifelse(counts["mau"] > 0, counts["dau"].cast("float64") / counts["mau"], ibis.null())
         out = out.select(day=out.period.cast("date"), **counts, dau_mau=ratio.cast("float64"))

@@ -167,26 +167,44 @@ def rolling_active(events: ir.Table, targets: ir.Table, window_days: int) -> ir.
 def rolling_counts(events: ir.Table, targets: ir.Table, window_days: int) -> ir.Table:
     """How many users were active on the ``window_days`` days ending on each target day.
 
+    Returns ``(period, breakdown, value)`` for every target and breakdown value seen; see
+    :func:`rolling_counts_many`.
+    """
+    c = rolling_counts_many(events, targets, {"value": window_days})
+    return c.select("period", "breakdown", value=c.value)
+
+
+def rolling_counts_many(events: ir.Table, targets: ir.Table, windows: dict[str, int]) -> ir.Table:
+    """Rolling active-user counts for several trailing windows in one pass over the events.
+
     The same numbers as counting :func:`rolling_active` rows, without producing one row per
     (user, target day): each user's active days become disjoint intervals
     ``[day, min(day + window, next active day))``, and a running sum of +1 at each start and
-    -1 at each end over the day axis counts the intervals that contain a target day.
-    Returns ``(period, breakdown, value)`` for every target and breakdown value seen.
+    -1 at each end over the day axis counts the intervals that contain a target day. All
+    windows share the distinct user-days, the ``lead`` and one grouped running sum.
+    Returns ``(period, breakdown, <name>...)`` (float64) for every target and breakdown value seen.
     """
+    names = list(windows)
     days = events.select("user_id", "breakdown", day=truncate(events.ts, Period.DAY)).distinct()
     nxt = days.day.lead().over(ibis.window(group_by=[days.user_id, days.breakdown], order_by=days.day))
-    end = days.day + ibis.interval(days=window_days)
-    iv = days.mutate(end=ibis.ifelse(nxt.notnull() & (nxt < end), nxt, end))
-    one = ibis.literal(1, type="int64")
-    deltas = iv.select("breakdown", "day", d=one).union(iv.select("breakdown", day=iv.end, d=-one))
+    iv = days.mutate(nxt=nxt)
+    one, zero = ibis.literal(1, type="int64"), ibis.literal(0, type="int64")
+    parts = [iv.select("breakdown", "day", **{f"d_{n}": one for n in names})]
+    for name in names:
+        end = iv.day + ibis.interval(days=windows[name])
+        stop = ibis.ifelse(iv.nxt.notnull() & (iv.nxt < end), iv.nxt, end)
+        parts.append(iv.select("breakdown", day=stop, **{f"d_{n}": (-one if n == name else zero) for n in names}))
+    deltas = ibis.union(*parts)
     values = deltas.select("breakdown").distinct()
-    marks = targets.cross_join(values).select("breakdown", day=targets.target, d=ibis.literal(0, type="int64"))
-    axis = deltas.union(marks).group_by("breakdown", "day").agg(d=ibis._.d.sum())
+    grid = targets.cross_join(values)
+    marks = grid.select("breakdown", day=grid.target, **{f"d_{n}": zero for n in names})
+    both = deltas.union(marks)
+    axis = both.group_by("breakdown", "day").agg(**{f"d_{n}": both[f"d_{n}"].sum() for n in names})
     running = ibis.window(group_by=axis.breakdown, order_by=axis.day, preceding=None, following=0)
-    counted = axis.mutate(active=axis.d.sum().over(running))
+    counted = axis.mutate(**{f"a_{n}": axis[f"d_{n}"].sum().over(running) for n in names})
     c = counted.rename(c_breakdown="breakdown", c_day="day")
-    j = targets.cross_join(values).join(c, (ibis._.breakdown == c.c_breakdown) & (ibis._.target == c.c_day))
-    return j.select("period", "breakdown", value=j.active.cast("float64"))
+    j = grid.join(c, (grid.breakdown == c.c_breakdown) & (grid.target == c.c_day))
+    return j.select("period", "breakdown", **{n: j[f"a_{n}"].cast("float64") for n in names})
 
 
 class _Plan:
