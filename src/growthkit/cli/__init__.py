@@ -1,5 +1,6 @@
 """Command-line interface (layer 7): a thin adapter over :mod:`growthkit.workflows`."""
 
+import growthkit.cli.copy  # registers growthkit copy generate|audience|check
 from growthkit.cli import analytics, clv, data, datasets, experiment, report, sim  # noqa: F401  (register the commands)
 from growthkit.cli.app import cli
 
