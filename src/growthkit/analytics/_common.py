@@ -96,6 +96,15 @@ class EventFilter:
             t = t.filter(t[col] == value)
         return t
 
+    def predicate(self, events: ir.Table) -> ir.BooleanValue:
+        """The same rule as :meth:`apply`, as a never-NULL boolean column of ``events``."""
+        pred: ir.BooleanValue = ibis.literal(True)
+        if self.event_types:
+            pred = pred & events.event_type.isin(list(self.event_types))
+        for col, value in self.where:
+            pred = pred & (events[col] == value)
+        return pred.fill_null(False)
+
 
 @dataclass(frozen=True)
 class Breakdown:

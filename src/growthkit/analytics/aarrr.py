@@ -343,17 +343,13 @@ def run_aarrr(con: Any, query: AarrrQuery) -> AarrrResult:
     )
 
     # the single-row totals of revenue and referral, fetched in one round trip
-    act = x.active_users(events, q.date_range, q.active)
-    inv = x.invites(events, q.date_range)
     acc = _accepted(events, users, edges, q.date_range)
     days = x.cycle_days(acc)
     ok = acc.referrer_signup.notnull() & (days >= 0)
     # median of the qualifying pairs as a NULL-masked median: PySpark cannot compile median(where=)
     cycle = ibis.ifelse(ok, days, ibis.null("float64")).median()
     row = (
-        x.revenue_totals(events, q.date_range)
-        .cross_join(act.aggregate(active=act.count()))
-        .cross_join(inv.aggregate(sent=inv.count(), inviters=inv.user_id.nunique()))
+        x.revenue_totals(events, q.date_range, q.active)
         .cross_join(acc.aggregate(accepted=acc.count(), cycle=cycle, pairs=acc.count(where=ok)))
         .execute()
         .iloc[0]

@@ -105,8 +105,11 @@ def users_with_signup(events: ir.Table, users: ir.Table) -> ir.Table:
         first_signup_ts=events.ts.min(where=events.event_type == "signup"),
         first_ts=events.ts.min(),
     )
-    # rank only the events at each user's first timestamp (not the whole log): same winner, far fewer rows
-    at_first = events.join(per_user, (events.user_id == per_user.ev_user) & (events.ts == per_user.first_ts))
+    # the first event's channel is only needed for users whose users row has none; and rank only
+    # the events at each such user's first timestamp (not the whole log): same winner, far fewer rows
+    known = users.filter(users.channel.notnull()).select(k_user=users.user_id)
+    need = per_user.anti_join(known, per_user.ev_user == known.k_user)
+    at_first = events.join(need, (events.user_id == need.ev_user) & (events.ts == need.first_ts))
     order = [(at_first.event_type != "signup"), at_first.event_id]
     ranked = at_first.select(
         at_first.user_id, at_first.channel, _rn=ibis.row_number().over(group_by=at_first.user_id, order_by=order)
@@ -203,14 +206,20 @@ def paying_users(events: ir.Table, date_range: DateRange) -> ir.Table:
     return ev.filter(ev.event_type == "purchase").select("user_id").distinct()
 
 
-def revenue_totals(events: ir.Table, date_range: DateRange) -> ir.Table:
-    """One row: ``gross`` (purchase amounts), ``refunds`` (refund amounts), ``paying`` (distinct buyers)."""
+def revenue_totals(events: ir.Table, date_range: DateRange, active: EventFilter) -> ir.Table:
+    """One row from one scan of the range: ``gross`` (purchase amounts), ``refunds`` (refund
+    amounts), ``paying`` (distinct buyers), ``active`` (distinct users with an ``active`` event
+    or a purchase, as :func:`active_users`), ``sent`` (invite events), ``inviters``."""
     ev = in_range(events, date_range)
     amount = ev.amount.fill_null(0.0)
+    buy, invite = ev.event_type == "purchase", ev.event_type == "invite"
     return ev.aggregate(
-        gross=amount.sum(where=ev.event_type == "purchase"),
+        gross=amount.sum(where=buy),
         refunds=amount.sum(where=ev.event_type == "refund"),
-        paying=ev.user_id.nunique(where=ev.event_type == "purchase"),
+        paying=ev.user_id.nunique(where=buy),
+        active=ev.user_id.nunique(where=active.predicate(ev) | buy),
+        sent=ev.count(where=invite),
+        inviters=ev.user_id.nunique(where=invite),
     )
 
 
