@@ -56,6 +56,7 @@ test: $(STAMP) $(BROWSER_STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/ingest.py
+	$(PY) bench/viral.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

@@ -23,6 +23,7 @@ Communities live in :mod:`growthkit.models.influence.communities`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,10 +52,12 @@ __all__ = [
     "degree_distribution",
     "fit_power_law",
     "pagerank",
+    "pagerank_scores",
     "referral_reach",
     "spreaders",
 ]
 
+log = logging.getLogger(__name__)
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
@@ -208,6 +211,52 @@ def degree_distribution(
     )
 
 
+def pagerank_scores(
+    graph: SocialGraph,
+    *,
+    damping: float = 0.85,
+    weighted: bool = False,
+    reverse: bool = False,
+    personalization: F64 | None = None,
+    tol: float = 1e-10,
+    max_iter: int = 1000,
+) -> F64:
+    """PageRank as an array aligned with ``graph.node_ids`` (the computation behind :func:`pagerank`).
+
+    Power iteration ``x <- d (M^T x + dangling mass * v) + (1 - d) v`` with ``M`` the
+    row-normalised adjacency (weights 1, or the edge probabilities with ``weighted``)
+    and ``v`` the jump distribution (``personalization``, already normalised; default
+    uniform). ``M^T x`` is one product with the graph's other CSR (the reverse CSR
+    holds ``A^T``), so nothing is transposed. Stops when the L1 change of one step is
+    below ``tol``; after ``max_iter`` steps the last iterate is returned and a warning
+    logged. The result sums to 1. Arguments are not validated: :func:`pagerank` does that.
+    """
+    n = graph.n_nodes
+    if n == 0:
+        return np.zeros(0)
+    fwd = (graph.indptr, graph.indices, graph.prob)
+    rev = (graph.rev_indptr, graph.rev_indices, graph.rev_prob)
+    # the walk's rows are one CSR and their transpose is the other (walking in-edges: rows are the reverse CSR)
+    (indptr, _, w_rows), (t_ptr, t_idx, t_w) = (rev, fwd) if reverse else (fwd, rev)
+    rows_w = w_rows if weighted else np.ones(w_rows.shape[0])
+    out_w = np.bincount(np.repeat(np.arange(n), np.diff(indptr)), weights=rows_w, minlength=n)
+    dangling = out_w <= 0.0
+    inv = np.where(dangling, 0.0, 1.0 / np.where(dangling, 1.0, out_w))
+    at = sp.csr_matrix((t_w if weighted else np.ones(t_idx.shape[0]), t_idx, t_ptr), shape=(n, n))
+    p = np.full(n, 1.0 / n) if personalization is None else np.asarray(personalization, dtype=np.float64)
+    x = p.copy()
+    for _ in range(max_iter):
+        nxt = damping * (at @ (x * inv) + x[dangling].sum() * p) + (1.0 - damping) * p
+        done = float(np.abs(nxt - x).sum()) < tol
+        x = nxt
+        if done:
+            break
+    else:
+        log.warning("PageRank did not converge to tol=%.3g in %d iterations; returning the last iterate", tol, max_iter)
+    out: F64 = x / x.sum()
+    return out
+
+
 def pagerank(
     graph: SocialGraph,
     *,
@@ -243,32 +292,18 @@ def pagerank(
     if not 0.0 <= damping < 1.0:
         raise SchemaError(f"damping must lie in [0, 1), got {damping}")
     n = graph.n_nodes
-    if n == 0:
-        return pd.Series([], dtype=np.float64, name="pagerank", index=pd.Index([], name="user_id"))
-    w = graph.prob if weighted else np.ones(graph.n_edges)
-    a = sp.csr_matrix((w, graph.indices, graph.indptr), shape=(n, n))
-    if reverse:
-        a = a.T.tocsr()
-    out_w = np.asarray(a.sum(axis=1)).ravel()
-    dangling = out_w <= 0
-    m = sp.diags(np.where(dangling, 0.0, 1.0 / np.where(dangling, 1.0, out_w))) @ a
-    mt = m.T.tocsr()
-    p = np.full(n, 1.0 / n)
-    if personalization is not None:
+    p = None
+    if personalization is not None and n:
         p = np.zeros(n)
         idx = graph.node_index(personalization.keys())
         p[idx] = np.fromiter(personalization.values(), dtype=np.float64, count=idx.size)
         if p.min() < 0 or p.sum() <= 0:
             raise SchemaError("personalization weights must be >= 0 and not all 0")
         p /= p.sum()
-    x = p.copy()
-    for _ in range(max_iter):
-        nxt = damping * (mt @ x + x[dangling].sum() * p) + (1.0 - damping) * p
-        done = float(np.abs(nxt - x).sum()) < tol
-        x = nxt
-        if done:
-            break
-    return pd.Series(x / x.sum(), index=pd.Index(graph.node_ids, name="user_id"), name="pagerank")
+    x = pagerank_scores(
+        graph, damping=damping, weighted=weighted, reverse=reverse, personalization=p, tol=tol, max_iter=max_iter
+    )
+    return pd.Series(x, index=pd.Index(graph.node_ids, name="user_id"), name="pagerank", dtype=np.float64)
 
 
 def referral_reach(source: Any, *, until: datetime | None = None) -> pd.DataFrame:

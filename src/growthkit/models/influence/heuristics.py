@@ -8,7 +8,8 @@ score / cost and fills the budget in that order, skipping users who no longer fi
   probabilities) with ``weighted=True``.
 * PageRank (Brin and Page 1998), by power iteration on the graph with its edges
   *reversed*, so that a node ranks high when it points at (can influence) high-ranking
-  nodes; :func:`pagerank` computes the textbook version too.
+  nodes; :func:`pagerank` is an array view of
+  :func:`growthkit.models.influence.analysis.pagerank` (one shared computation).
 * DegreeDiscountIC (Chen, Wang and Yang 2009, "Efficient influence maximization in social
   networks", KDD): once ``t_v`` of ``v``'s in-neighbours are seeds, ``v``'s degree is
   discounted to ``d_v - 2 t_v - (d_v - t_v) t_v p`` for the uniform IC probability ``p``.
@@ -26,6 +27,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from growthkit.errors import ConfigError
+from growthkit.models.influence.analysis import pagerank_scores
 from growthkit.models.influence.budget import Costs, SeedSelector, pick_by_score, take_in_order
 from growthkit.models.influence.diffusion import stream_base
 from growthkit.models.influence.graph import F64, SocialGraph
@@ -40,12 +42,15 @@ def pagerank(
     tol: float = 1e-12,
     max_iter: int = 1000,
 ) -> F64:
-    """PageRank of every node (aligned with ``graph.node_ids``), by power iteration.
+    """PageRank of every node as an array (aligned with ``graph.node_ids``), for the seed selectors.
 
     The random surfer follows an out-edge (``reverse=True``: an in-edge) with probability
     ``alpha``, chosen uniformly or in proportion to the edge probability
     (``weighted=True``), and otherwise jumps to a uniformly random node; dangling nodes
     jump uniformly. Stops when the L1 change is below ``n * tol``, as networkx does.
+    The computation is :func:`growthkit.models.influence.analysis.pagerank_scores`, the
+    one behind the public :func:`~growthkit.models.influence.analysis.pagerank` (a Series
+    by user id, with personalization).
 
     Examples
     --------
@@ -53,29 +58,11 @@ def pagerank(
     >>> pagerank(g).round(4).tolist()
     [0.3333, 0.3333, 0.3333]
     """
-    from scipy import sparse
-
     if not 0.0 < alpha < 1.0:
         raise ConfigError(f"alpha must lie in (0, 1), got {alpha!r}")
-    n = graph.n_nodes
-    if n == 0:
-        return np.zeros(0)
-    if reverse:
-        indptr, indices, w = graph.rev_indptr, graph.rev_indices, graph.rev_prob
-    else:
-        indptr, indices, w = graph.indptr, graph.indices, graph.prob
-    weights = w if weighted else np.ones(indices.shape[0])
-    out_w = np.bincount(np.repeat(np.arange(n), np.diff(indptr)), weights=weights, minlength=n)
-    dangling = out_w <= 0.0
-    inv = np.where(dangling, 0.0, 1.0 / np.where(dangling, 1.0, out_w))
-    transposed = sparse.csr_matrix((weights, indices, indptr), shape=(n, n)).T.tocsr()
-    x = np.full(n, 1.0 / n)
-    for _ in range(max_iter):
-        new = alpha * (transposed @ (x * inv) + x[dangling].sum() / n) + (1.0 - alpha) / n
-        if np.abs(new - x).sum() < n * tol:
-            return np.asarray(new, dtype=np.float64)
-        x = new
-    raise ConfigError(f"PageRank did not converge in {max_iter} iterations; raise max_iter or tol")
+    return pagerank_scores(
+        graph, damping=alpha, weighted=weighted, reverse=reverse, tol=graph.n_nodes * tol, max_iter=max_iter
+    )
 
 
 class _ScoreSeeds(SeedSelector):
