@@ -42,7 +42,7 @@ from growthkit.analytics._common import (
     tables,
     truncate,
 )
-from growthkit.analytics.trends import rolling_counts_many
+from growthkit.analytics.trends import rolling_from_days
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +101,11 @@ class _Plan:
             {"period": [_midnight(d) for d in days], "target": [_midnight(d) for d in days]},
             schema={"period": "timestamp", "target": "timestamp"},
         )
-        s = self.stream
-        s = s.filter((s.ts >= ibis.literal(_midnight(r.start - timedelta(days=29)))) & (s.ts < ibis.literal(r.end_ts)))
-        s = s.mutate(breakdown=ibis.literal(ALL))
-        c = rolling_counts_many(s, cal, {"dau": 1, "wau": 7, "mau": 30})
+        d = self.user_days()
+        first = ibis.literal(_midnight(r.start - timedelta(days=29)))
+        d = d.filter((d.day >= first) & (d.day < ibis.literal(r.end_ts)))
+        d = d.select("user_id", "day", breakdown=ibis.literal(ALL))
+        c = rolling_from_days(d, cal, {"dau": 1, "wau": 7, "mau": 30})
         g = c.select(c_p=c.period, **{n: c[n].cast("int64") for n in ("dau", "wau", "mau")})
         base = cal.select("period")
         out = base.left_join(g, base.period == g.c_p).drop("c_p")
@@ -113,11 +114,20 @@ class _Plan:
         out = out.select(day=out.period.cast("date"), **counts, dau_mau=ratio.cast("float64"))
         return out.order_by("day")
 
+    def user_days(self) -> ir.Table:
+        """Distinct ``(user_id, day)`` over everything the ratio and the distribution read (one scan)."""
+        r, cov = self.q.date_range, self.q.covered
+        lo = _midnight(min(r.start - timedelta(days=29), cov.start))
+        hi = max(r.end_ts, cov.end_ts)
+        s = self.stream.filter((self.stream.ts >= ibis.literal(lo)) & (self.stream.ts < ibis.literal(hi)))
+        return s.select("user_id", day=truncate(s.ts, Period.DAY)).distinct()
+
     def days_per_user(self) -> ir.Table:
         """``(period, user_id, days)``: distinct active days of each user in each whole period."""
         cov = self.q.covered
-        s = self.stream.filter(cov.contains(self.stream.ts))
-        d = s.select("user_id", period=truncate(s.ts, self.q.period), day=truncate(s.ts, Period.DAY)).distinct()
+        d = self.user_days()
+        d = d.filter((d.day >= ibis.literal(_midnight(cov.start))) & (d.day < ibis.literal(cov.end_ts)))
+        d = d.mutate(period=truncate(d.day, self.q.period))
         return d.group_by("period", "user_id").agg(days=d.day.count())
 
     def distribution(self) -> ir.Table:

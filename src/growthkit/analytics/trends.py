@@ -184,8 +184,13 @@ def rolling_counts_many(events: ir.Table, targets: ir.Table, windows: dict[str, 
     windows share the distinct user-days, the ``lead`` and one grouped running sum.
     Returns ``(period, breakdown, <name>...)`` (float64) for every target and breakdown value seen.
     """
-    names = list(windows)
     days = events.select("user_id", "breakdown", day=truncate(events.ts, Period.DAY)).distinct()
+    return rolling_from_days(days, targets, windows)
+
+
+def rolling_from_days(days: ir.Table, targets: ir.Table, windows: dict[str, int]) -> ir.Table:
+    """:func:`rolling_counts_many` from distinct ``(user_id, breakdown, day)`` rows."""
+    names = list(windows)
     nxt = days.day.lead().over(ibis.window(group_by=[days.user_id, days.breakdown], order_by=days.day))
     iv = days.mutate(nxt=nxt)
     one, zero = ibis.literal(1, type="int64"), ibis.literal(0, type="int64")
