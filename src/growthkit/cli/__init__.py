@@ -1,8 +1,9 @@
 """Command-line interface (layer 7): a thin adapter over :mod:`growthkit.workflows`."""
 
 import growthkit.cli.copy  # registers growthkit copy generate|audience|check
+import growthkit.cli.segment  # registers growthkit segment rfm|cluster
 import growthkit.cli.viral  # noqa: F401  (registers growthkit viral ... and analytics referral)
-from growthkit.cli import analytics, clv, data, datasets, experiment, report, sim  # noqa: F401  (register the commands)
+from growthkit.cli import analytics, clv, data, datasets, experiment, predict, report, sim  # noqa: F401  (register the commands)
 from growthkit.cli.app import cli
 
 

@@ -9,9 +9,11 @@ from typing import Any
 
 from growthkit.report.build import Periods, kpi_section, lifecycle_section, stickiness_figure
 from growthkit.report.build import trends_section as build_trends
+from growthkit.report.build_churn import churn_section
 from growthkit.report.build_clv import clv_section
 from growthkit.report.build_cohorts import aarrr_section, funnel_section, ltv_section, retention_section
 from growthkit.report.build_experiments import experiments_section
+from growthkit.report.build_segments import segments_section
 from growthkit.report.format import Unit
 from growthkit.report.html import ReportMeta, Section, render_page
 from growthkit.workflows.report import ReportData
@@ -55,6 +57,8 @@ def build_sections(data: ReportData) -> list[Section]:
         lifecycle_section(data.lifecycle),
         experiments_section(data.experiments, data.experiment_notes),
     ]
+    sections += [churn_section(data.churn, money)] if data.churn else []
+    sections += [segments_section(data.segments)] if data.segments else []
     return sections + ([clv_section(data.clv)] if data.clv is not None else [])
 
 

@@ -28,9 +28,11 @@ from growthkit.config import Settings
 from growthkit.errors import ConfigError, GrowthkitError
 from growthkit.models.clv import HoldoutCheck
 from growthkit.store import Store, open_store
+from growthkit.workflows.churn_report import ChurnReport, read_churn_report
 from growthkit.workflows.clv import read_holdout
 from growthkit.workflows.data import last_event_day
 from growthkit.workflows.experiments import DEFAULT_METRICS, analyze_in_store
+from growthkit.workflows.segments import SavedSegmentation, read_segment_profiles
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,10 @@ class ReportData:
     """Experiments that could not be analysed, and why."""
     clv: HoldoutCheck | None = None
     """The CLV holdout check saved by ``growthkit clv score --holdout-days N``; None when there is none."""
+    churn: tuple[ChurnReport, ...] = ()
+    """The churn and propensity scores saved by ``growthkit predict churn|purchase``; empty when there are none."""
+    segments: tuple[SavedSegmentation, ...] = ()
+    """The segmentations saved by ``growthkit segment rfm|cluster`` (``segment_profiles``); empty when none."""
 
 
 def report_range(
@@ -200,6 +206,8 @@ def gather_report(
         experiment_notes: list[str] = []
         experiments = _experiments(store, experiment_notes)
         clv = read_holdout(store)
+        churn = read_churn_report(store)
+        segments = read_segment_profiles(store)
     return ReportData(
         store=str(settings.db),
         current=rng,
@@ -211,4 +219,6 @@ def gather_report(
         experiments=experiments,
         experiment_notes=tuple(experiment_notes),
         clv=clv,
+        churn=churn,
+        segments=segments,
     )
