@@ -283,7 +283,23 @@ def run_fit(
 
 
 class Estimator:
-    """The scikit-learn estimator plumbing (``get_params``/``set_params``, fitted checks, repr)."""
+    """The scikit-learn estimator plumbing (``get_params``/``set_params``, fitted checks, repr)
+    and the maximum-likelihood fit the models share (options, multi-start search, fitted attributes).
+
+    A model's ``fit`` prepares its data and calls :meth:`_fit_params`, which sets one
+    attribute ``<name>_`` per parameter plus ``params_``, ``log_likelihood_``,
+    ``n_customers_`` and ``fit_report_``.
+    """
+
+    log_likelihood_: float
+    n_customers_: float
+    fit_report_: FitReport
+
+    def __init__(self, *, n_starts: int = 3, max_iter: int = 1000, tol: float = 1e-12, random_state: int | None = 0):
+        self.n_starts = n_starts
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The constructor arguments, by name."""
@@ -307,6 +323,30 @@ class Estimator:
             raise ConfigError(f"max_iter must be a positive integer, got {max_iter!r}")
         if not (isinstance(tol, float | int) and tol > 0):
             raise ConfigError(f"tol must be a positive number, got {tol!r}")
+
+    def _collapse_rfm(self, data: RFMData, sample_weight: npt.ArrayLike | None, model: str) -> Collapsed:
+        """Check the options, validate ``data`` and collapse its customers (``model`` names it in the error)."""
+        self._check_options()
+        arr = RFMArrays.from_data(data)
+        w = sample_weights(sample_weight, len(arr.frequency))
+        c = collapse(arr.frequency, arr.recency, arr.T, w)
+        if c.n_customers <= 0:
+            raise ConfigError(f"no customers to fit the {model} model on")
+        return c
+
+    def _fit_params(
+        self, names: tuple[str, ...], objective: Objective, base: Array, data: Collapsed, *, jac: bool | str, t0: float
+    ) -> None:
+        """Multi-start fit from ``base`` (log parameters); sets ``<name>_`` for each of ``names`` and the rest."""
+        starts = spread_starts(base, self.n_starts, self.random_state)
+        theta, report = run_fit(objective, starts, data, jac=jac, max_iter=self.max_iter, tol=self.tol, t0=t0)
+        values = tuple(float(v) for v in np.exp(theta))
+        for name, value in zip(names, values, strict=True):
+            setattr(self, f"{name}_", value)
+        self.params_ = dict(zip(names, values, strict=True))
+        self.log_likelihood_ = report.starts[report.best].log_likelihood
+        self.n_customers_ = data.n_customers
+        self.fit_report_ = report
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "params_"):

@@ -46,15 +46,10 @@ from growthkit.models.clv._optim import (
     Array,
     Collapsed,
     Estimator,
-    FitReport,
     RFMArrays,
     RFMData,
-    collapse,
     dot,
     logaddexp,
-    run_fit,
-    sample_weights,
-    spread_starts,
 )
 
 log = logging.getLogger(__name__)
@@ -198,11 +193,10 @@ class BGNBD(Estimator):
     (0.2, True)
     """
 
-    def __init__(self, *, n_starts: int = 3, max_iter: int = 1000, tol: float = 1e-12, random_state: int | None = 0):
-        self.n_starts = n_starts
-        self.max_iter = max_iter
-        self.tol = tol
-        self.random_state = random_state
+    r_: float
+    alpha_: float
+    a_: float
+    b_: float
 
     def fit(self, data: RFMData, y: Any = None, *, sample_weight: npt.ArrayLike | None = None) -> Self:
         """Fit r, α, a, b by maximum likelihood on the customers' (frequency, recency, T).
@@ -215,22 +209,9 @@ class BGNBD(Estimator):
             Invalid options, or no customer in the data.
         """
         t0 = time.perf_counter()
-        self._check_options()
-        arr = RFMArrays.from_data(data)
-        w = sample_weights(sample_weight, len(arr.frequency))
-        c = collapse(arr.frequency, arr.recency, arr.T, w)
-        if c.n_customers <= 0:
-            raise ConfigError("no customers to fit the BG/NBD model on")
+        c = self._collapse_rfm(data, sample_weight, "BG/NBD")
         d = _Data(c)
-        starts = spread_starts(_start(c), self.n_starts, self.random_state)
-        theta, report = run_fit(
-            lambda th: _objective(th, d), starts, c, jac=True, max_iter=self.max_iter, tol=self.tol, t0=t0
-        )
-        self.r_, self.alpha_, self.a_, self.b_ = (float(v) for v in np.exp(theta))
-        self.params_ = dict(zip(PARAMS, (self.r_, self.alpha_, self.a_, self.b_), strict=True))
-        self.log_likelihood_ = report.starts[report.best].log_likelihood
-        self.n_customers_ = c.n_customers
-        self.fit_report_: FitReport = report
+        self._fit_params(PARAMS, lambda th: _objective(th, d), _start(c), c, jac=True, t0=t0)
         if min(self.a_, self.b_) > 1e3:
             log.warning(
                 "BG/NBD: a = %.3g, b = %.3g: the data show no heterogeneity in dropout; only a/(a+b) = %.3g "

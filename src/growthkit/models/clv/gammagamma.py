@@ -45,14 +45,11 @@ from growthkit.models.clv._optim import (
     Array,
     Collapsed,
     Estimator,
-    FitReport,
     RFMData,
     as_frame,
     column,
     dot,
-    run_fit,
     sample_weights,
-    spread_starts,
 )
 
 log = logging.getLogger(__name__)
@@ -107,11 +104,9 @@ class GammaGamma(Estimator):
     True
     """
 
-    def __init__(self, *, n_starts: int = 3, max_iter: int = 1000, tol: float = 1e-12, random_state: int | None = 0):
-        self.n_starts = n_starts
-        self.max_iter = max_iter
-        self.tol = tol
-        self.random_state = random_state
+    p_: float
+    q_: float
+    gamma_: float
 
     def fit(self, data: RFMData, y: Any = None, *, sample_weight: npt.ArrayLike | None = None) -> Self:
         """Fit p, q, γ on the customers with ``frequency > 0`` and a positive ``monetary_value``.
@@ -144,16 +139,8 @@ class GammaGamma(Estimator):
         n = c.n_customers
         mean = dot(cw, cm) / n
         base = np.log(np.array([1.0, 2.0, max(mean, 1e-6)]))
-        starts = spread_starts(base, self.n_starts, self.random_state)
-        theta, report = run_fit(
-            lambda th: _objective(th, cx, cm, cw, n), starts, c, jac=True, max_iter=self.max_iter, tol=self.tol, t0=t0
-        )
-        self.p_, self.q_, self.gamma_ = (float(v) for v in np.exp(theta))
-        self.params_ = dict(zip(PARAMS, (self.p_, self.q_, self.gamma_), strict=True))
-        self.log_likelihood_ = report.starts[report.best].log_likelihood
-        self.n_customers_ = n
+        self._fit_params(PARAMS, lambda th: _objective(th, cx, cm, cw, n), base, c, jac=True, t0=t0)
         self.frequency_spend_corr_ = float(np.corrcoef(x, m)[0, 1]) if len(x) > 2 and np.ptp(x) > 0 else float("nan")
-        self.fit_report_: FitReport = report
         if self.q_ <= 1.0:
             log.warning("Gamma-Gamma: q = %.3g <= 1, so the population mean spend is infinite", self.q_)
         return self

@@ -51,15 +51,10 @@ from growthkit.models.clv._optim import (
     Array,
     Collapsed,
     Estimator,
-    FitReport,
     RFMArrays,
     RFMData,
-    collapse,
     dot,
     logaddexp,
-    run_fit,
-    sample_weights,
-    spread_starts,
 )
 
 log = logging.getLogger(__name__)
@@ -194,11 +189,10 @@ class ParetoNBD(Estimator):
     True
     """
 
-    def __init__(self, *, n_starts: int = 3, max_iter: int = 1000, tol: float = 1e-12, random_state: int | None = 0):
-        self.n_starts = n_starts
-        self.max_iter = max_iter
-        self.tol = tol
-        self.random_state = random_state
+    r_: float
+    alpha_: float
+    s_: float
+    beta_: float
 
     def fit(self, data: RFMData, y: Any = None, *, sample_weight: npt.ArrayLike | None = None) -> Self:
         """Fit r, α, s, β by maximum likelihood on the customers' (frequency, recency, T).
@@ -211,22 +205,9 @@ class ParetoNBD(Estimator):
             Invalid options, or no customer in the data.
         """
         t0 = time.perf_counter()
-        self._check_options()
-        arr = RFMArrays.from_data(data)
-        w = sample_weights(sample_weight, len(arr.frequency))
-        c = collapse(arr.frequency, arr.recency, arr.T, w)
-        if c.n_customers <= 0:
-            raise ConfigError("no customers to fit the Pareto/NBD model on")
+        c = self._collapse_rfm(data, sample_weight, "Pareto/NBD")
         d = _Data(c)
-        starts = spread_starts(_start(c), self.n_starts, self.random_state)
-        theta, report = run_fit(
-            lambda th: _objective(th, d), starts, c, jac="3-point", max_iter=self.max_iter, tol=self.tol, t0=t0
-        )
-        self.r_, self.alpha_, self.s_, self.beta_ = (float(v) for v in np.exp(theta))
-        self.params_ = dict(zip(PARAMS, (self.r_, self.alpha_, self.s_, self.beta_), strict=True))
-        self.log_likelihood_ = report.starts[report.best].log_likelihood
-        self.n_customers_ = c.n_customers
-        self.fit_report_: FitReport = report
+        self._fit_params(PARAMS, lambda th: _objective(th, d), _start(c), c, jac="3-point", t0=t0)
         if self.s_ > 1e3:
             log.warning(
                 "Pareto/NBD: s = %.3g: the data show no heterogeneity in lifetimes; only s/β = %.3g (the mean "

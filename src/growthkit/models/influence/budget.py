@@ -27,7 +27,7 @@ import math
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -217,9 +217,11 @@ def take_in_order(order: I64, problem: SeedingProblem) -> I64:
 class SeedSelector:
     """Shared behaviour of the seed selectors (internal base class).
 
-    Subclasses store their arguments in ``__init__`` and set the learned attributes in
-    ``fit``; reading a learned attribute (name ending in ``_``) before ``fit`` raises
-    :class:`~growthkit.errors.NotFittedError`.
+    Subclasses store their own arguments in ``__init__`` after the four shared ones
+    (``super().__init__``) and implement :meth:`_select`; :meth:`fit` resolves the
+    problem, times the selection and sets ``seeds_``, ``total_cost_`` and
+    ``fit_seconds_``. Reading a learned attribute (name ending in ``_``) before ``fit``
+    raises :class:`~growthkit.errors.NotFittedError`.
     """
 
     k: int | None
@@ -229,6 +231,19 @@ class SeedSelector:
     seeds_: list[str]
     total_cost_: float
     fit_seconds_: float
+
+    def __init__(
+        self,
+        *,
+        k: int | None = None,
+        budget: float | None = None,
+        costs: Costs | None = None,
+        candidates: Iterable[str] | None = None,
+    ) -> None:
+        self.k = k
+        self.budget = budget
+        self.costs = costs
+        self.candidates = candidates
 
     def __getattr__(self, name: str) -> Any:
         if name.endswith("_") and not name.startswith("__"):
@@ -244,10 +259,19 @@ class SeedSelector:
             raise ConfigError(f"fit needs a SocialGraph, got {type(graph).__name__}")
         return resolve_problem(graph, k=self.k, budget=self.budget, costs=self.costs, candidates=self.candidates)
 
-    def _finish(self, graph: SocialGraph, seeds: I64, problem: SeedingProblem, started: float) -> None:
+    def fit(self, graph: SocialGraph) -> Self:
+        """Select the seeds of ``graph``; returns ``self``."""
+        started = time.perf_counter()
+        problem = self._problem(graph)
+        seeds = self._select(graph, problem)
         self.seeds_ = [str(graph.node_ids[i]) for i in seeds]
         self.total_cost_ = float(problem.costs[seeds].sum()) if seeds.size else 0.0
         self.fit_seconds_ = time.perf_counter() - started
+        return self
+
+    def _select(self, graph: SocialGraph, problem: SeedingProblem) -> I64:
+        """The seeds' node numbers in selection order; may set the selector's own learned attributes."""
+        raise NotImplementedError
 
     def evaluate(
         self,

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import time
 from collections.abc import Iterable
 
 import numpy as np
@@ -88,19 +87,13 @@ class CELF(SeedSelector):
         random_state: int | None = 0,
         n_jobs: int = -1,
     ) -> None:
-        self.k = k
-        self.budget = budget
-        self.costs = costs
-        self.candidates = candidates
+        super().__init__(k=k, budget=budget, costs=costs, candidates=candidates)
         self.n_sims = n_sims
         self.model = model
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    def fit(self, graph: SocialGraph) -> CELF:
-        """Select the seeds of ``graph``; returns ``self``."""
-        started = time.perf_counter()
-        problem = self._problem(graph)
+    def _select(self, graph: SocialGraph, problem: SeedingProblem) -> I64:
         prep = prepare(graph, self.model)
         jobs = resolve_n_jobs(self.n_jobs)
         if isinstance(self.n_sims, bool) or not isinstance(self.n_sims, int | np.integer) or self.n_sims < 2:
@@ -119,8 +112,7 @@ class CELF(SeedSelector):
         self.gains_ = [g / n_sims for g in gains]
         self.spread_ = float(counts.mean())
         self.spread_stderr_ = float(counts.std(ddof=1) / math.sqrt(n_sims))
-        self._finish(graph, seeds, problem, started)
-        return self
+        return seeds
 
 
 def _lazy_greedy(

@@ -21,16 +21,15 @@ score / cost and fills the budget in that order, skipping users who no longer fi
 from __future__ import annotations
 
 import heapq
-import time
 from collections.abc import Iterable
 
 import numpy as np
 
 from growthkit.errors import ConfigError
 from growthkit.models.influence.analysis import pagerank_scores
-from growthkit.models.influence.budget import Costs, SeedSelector, pick_by_score, take_in_order
+from growthkit.models.influence.budget import Costs, SeedingProblem, SeedSelector, pick_by_score, take_in_order
 from growthkit.models.influence.diffusion import stream_base
-from growthkit.models.influence.graph import F64, SocialGraph
+from growthkit.models.influence.graph import F64, I64, SocialGraph
 
 
 def pagerank(
@@ -69,13 +68,9 @@ class _ScoreSeeds(SeedSelector):
     def _scores(self, graph: SocialGraph) -> F64:
         raise NotImplementedError
 
-    def fit(self, graph: SocialGraph) -> _ScoreSeeds:
-        """Select the seeds of ``graph``; returns ``self``."""
-        started = time.perf_counter()
-        problem = self._problem(graph)
+    def _select(self, graph: SocialGraph, problem: SeedingProblem) -> I64:
         self.scores_ = self._scores(graph)
-        self._finish(graph, pick_by_score(self.scores_, problem), problem, started)
-        return self
+        return pick_by_score(self.scores_, problem)
 
 
 class DegreeSeeds(_ScoreSeeds):
@@ -111,10 +106,7 @@ class DegreeSeeds(_ScoreSeeds):
         candidates: Iterable[str] | None = None,
         weighted: bool = False,
     ) -> None:
-        self.k = k
-        self.budget = budget
-        self.costs = costs
-        self.candidates = candidates
+        super().__init__(k=k, budget=budget, costs=costs, candidates=candidates)
         self.weighted = weighted
 
     def _scores(self, graph: SocialGraph) -> F64:
@@ -159,10 +151,7 @@ class PageRankSeeds(_ScoreSeeds):
         alpha: float = 0.85,
         weighted: bool = False,
     ) -> None:
-        self.k = k
-        self.budget = budget
-        self.costs = costs
-        self.candidates = candidates
+        super().__init__(k=k, budget=budget, costs=costs, candidates=candidates)
         self.alpha = alpha
         self.weighted = weighted
 
@@ -209,16 +198,10 @@ class DegreeDiscountSeeds(SeedSelector):
         candidates: Iterable[str] | None = None,
         p: float | None = None,
     ) -> None:
-        self.k = k
-        self.budget = budget
-        self.costs = costs
-        self.candidates = candidates
+        super().__init__(k=k, budget=budget, costs=costs, candidates=candidates)
         self.p = p
 
-    def fit(self, graph: SocialGraph) -> DegreeDiscountSeeds:
-        """Select the seeds of ``graph``; returns ``self``."""
-        started = time.perf_counter()
-        problem = self._problem(graph)
+    def _select(self, graph: SocialGraph, problem: SeedingProblem) -> I64:
         if self.p is None:
             p = float(graph.prob.mean()) if graph.n_edges else 0.0
         elif isinstance(self.p, int | float) and 0.0 <= self.p <= 1.0:
@@ -253,8 +236,7 @@ class DegreeDiscountSeeds(SeedSelector):
                 if problem.candidates[v] and costs[v] <= left:
                     heapq.heappush(heap, (key(int(v)), int(v)))
         self.scores_ = dd
-        self._finish(graph, np.asarray(seeds, dtype=np.int64), problem, started)
-        return self
+        return np.asarray(seeds, dtype=np.int64)
 
 
 class RandomSeeds(SeedSelector):
@@ -288,17 +270,10 @@ class RandomSeeds(SeedSelector):
         candidates: Iterable[str] | None = None,
         random_state: int | None = 0,
     ) -> None:
-        self.k = k
-        self.budget = budget
-        self.costs = costs
-        self.candidates = candidates
+        super().__init__(k=k, budget=budget, costs=costs, candidates=candidates)
         self.random_state = random_state
 
-    def fit(self, graph: SocialGraph) -> RandomSeeds:
-        """Select the seeds of ``graph``; returns ``self``."""
-        started = time.perf_counter()
-        problem = self._problem(graph)
+    def _select(self, graph: SocialGraph, problem: SeedingProblem) -> I64:
         rng = np.random.default_rng(int(stream_base(self.random_state, 5)))
         order = rng.permutation(np.flatnonzero(problem.candidates)).astype(np.int64)
-        self._finish(graph, take_in_order(order, problem), problem, started)
-        return self
+        return take_in_order(order, problem)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -31,7 +30,7 @@ import numpy as np
 from growthkit.errors import ConfigError
 from growthkit.models.influence.budget import Costs, SeedingProblem, SeedSelector
 from growthkit.models.influence.diffusion import DiffusionModel, prepare, resolve_n_jobs, stream_base
-from growthkit.models.influence.graph import SocialGraph
+from growthkit.models.influence.graph import I64, SocialGraph
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +92,26 @@ def check_probability(name: str, value: float) -> float:
     return float(value)
 
 
-class IMM(SeedSelector):
+class RRSetSelector(SeedSelector):
+    """What IMM and OPIM-C share: the RR-set attributes they learn (internal base class)."""
+
+    spread_: float
+    n_rr_sets_: int
+    n_rr_entries_: int
+    rr_memory_mb_: float
+    guarantee_: Guarantee
+
+    def _no_seeds(self, guarantee: Guarantee) -> I64:
+        """The result when no seed is feasible: nothing sampled, ``guarantee`` held trivially."""
+        self.spread_ = 0.0
+        self.n_rr_sets_ = 0
+        self.n_rr_entries_ = 0
+        self.rr_memory_mb_ = 0.0
+        self.guarantee_ = guarantee
+        return np.empty(0, dtype=np.int64)
+
+
+class IMM(RRSetSelector):
     """Seed selection by IMM (Tang, Shi and Xiao 2015) with a ``1 - 1/e - epsilon`` guarantee.
 
     Parameters
@@ -162,10 +180,7 @@ class IMM(SeedSelector):
         n_jobs: int = -1,
         memory_limit_mb: float = 4096.0,
     ) -> None:
-        self.k = k
-        self.budget = budget
-        self.costs = costs
-        self.candidates = candidates
+        super().__init__(k=k, budget=budget, costs=costs, candidates=candidates)
         self.epsilon = epsilon
         self.ell = ell
         self.model = model
@@ -173,13 +188,10 @@ class IMM(SeedSelector):
         self.n_jobs = n_jobs
         self.memory_limit_mb = memory_limit_mb
 
-    def fit(self, graph: SocialGraph) -> IMM:
-        """Select the seeds of ``graph``; returns ``self``."""
+    def _select(self, graph: SocialGraph, problem: SeedingProblem) -> I64:
         from growthkit.models.influence.maxcover import max_cover
         from growthkit.models.influence.rrsets import RRSets, bytes_per_set
 
-        started = time.perf_counter()
-        problem = self._problem(graph)
         check_common(self.epsilon, self.memory_limit_mb)
         if isinstance(self.ell, bool) or not isinstance(self.ell, int | float) or not self.ell > 0:
             raise ConfigError(f"ell must be a positive number, got {self.ell!r}")
@@ -191,8 +203,7 @@ class IMM(SeedSelector):
         if rho - eps <= 0.0:
             log.warning("IMM: epsilon=%.3g leaves no guarantee (base ratio %.3f); lower epsilon", eps, rho)
         if problem.max_seeds == 0:
-            self._empty(graph, problem, started, Guarantee(1.0, rho - eps, rho, eps, fail))
-            return self
+            return self._no_seeds(Guarantee(1.0, rho - eps, rho, eps, fail))
         log_n = math.log(n) if n > 1 else 0.0
         ell = float(self.ell) * (1.0 + math.log(2.0) / log_n) if n > 1 else float(self.ell)
         log_sets = problem.log_n_solutions()
@@ -233,13 +244,4 @@ class IMM(SeedSelector):
         self.n_rr_entries_ = entries + rr.n_entries
         self.rr_memory_mb_ = rr.n_sets * bytes_per_set(rr.mean_size) / 2**20
         self.guarantee_ = Guarantee(max(0.0, rho - eps), rho - float(self.epsilon), rho, float(self.epsilon), fail)
-        self._finish(graph, cover.seeds, problem, started)
-        return self
-
-    def _empty(self, graph: SocialGraph, problem: SeedingProblem, started: float, guarantee: Guarantee) -> None:
-        self.spread_ = 0.0
-        self.n_rr_sets_ = 0
-        self.n_rr_entries_ = 0
-        self.rr_memory_mb_ = 0.0
-        self.guarantee_ = guarantee
-        self._finish(graph, np.empty(0, dtype=np.int64), problem, started)
+        return cover.seeds

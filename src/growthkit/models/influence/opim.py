@@ -17,15 +17,12 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections.abc import Iterable
 
-import numpy as np
-
-from growthkit.models.influence.budget import Costs, SeedSelector
+from growthkit.models.influence.budget import Costs, SeedingProblem
 from growthkit.models.influence.diffusion import DiffusionModel, prepare, resolve_n_jobs, stream_base
-from growthkit.models.influence.graph import SocialGraph
-from growthkit.models.influence.imm import Guarantee, check_common, check_probability, memory_cap_sets
+from growthkit.models.influence.graph import I64, SocialGraph
+from growthkit.models.influence.imm import Guarantee, RRSetSelector, check_common, check_probability, memory_cap_sets
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +38,7 @@ def upper_spread(covered_upper: float, theta: int, n: int, a: float) -> float:
     return (math.sqrt(covered_upper + a / 2.0) + math.sqrt(a / 2.0)) ** 2 * n / theta
 
 
-class OPIMC(SeedSelector):
+class OPIMC(RRSetSelector):
     """Seed selection by OPIM-C (Tang et al. 2018), reporting the approximation it achieved.
 
     Parameters
@@ -101,10 +98,7 @@ class OPIMC(SeedSelector):
         n_jobs: int = -1,
         memory_limit_mb: float = 4096.0,
     ) -> None:
-        self.k = k
-        self.budget = budget
-        self.costs = costs
-        self.candidates = candidates
+        super().__init__(k=k, budget=budget, costs=costs, candidates=candidates)
         self.epsilon = epsilon
         self.delta = delta
         self.model = model
@@ -112,13 +106,10 @@ class OPIMC(SeedSelector):
         self.n_jobs = n_jobs
         self.memory_limit_mb = memory_limit_mb
 
-    def fit(self, graph: SocialGraph) -> OPIMC:
-        """Select the seeds of ``graph``; returns ``self``."""
+    def _select(self, graph: SocialGraph, problem: SeedingProblem) -> I64:
         from growthkit.models.influence.maxcover import max_cover
         from growthkit.models.influence.rrsets import RRSets, bytes_per_set
 
-        started = time.perf_counter()
-        problem = self._problem(graph)
         check_common(self.epsilon, self.memory_limit_mb)
         n = graph.n_nodes
         delta = check_probability("delta", self.delta) if self.delta is not None else 1.0 / max(n, 2)
@@ -130,13 +121,7 @@ class OPIMC(SeedSelector):
             log.warning("OPIM-C: epsilon=%.3g leaves no guarantee (base ratio %.3f); lower epsilon", eps, rho)
         self.spread_upper_ = 0.0
         if problem.max_seeds == 0:
-            self.spread_ = 0.0
-            self.n_rr_sets_ = 0
-            self.n_rr_entries_ = 0
-            self.rr_memory_mb_ = 0.0
-            self.guarantee_ = Guarantee(1.0, target, rho, eps, delta, 1.0)
-            self._finish(graph, np.empty(0, dtype=np.int64), problem, started)
-            return self
+            return self._no_seeds(Guarantee(1.0, target, rho, eps, delta, 1.0))
         k = problem.max_seeds
         alpha = math.sqrt(math.log(6.0 / delta))
         beta = math.sqrt(rho * (problem.log_n_solutions() + math.log(6.0 / delta)))
@@ -172,5 +157,4 @@ class OPIMC(SeedSelector):
         self.n_rr_entries_ = r1.n_entries + r2.n_entries
         self.rr_memory_mb_ = (r1.n_sets + r2.n_sets) * bytes_per_set(0.5 * (r1.mean_size + r2.mean_size)) / 2**20
         self.guarantee_ = Guarantee(max(0.0, ratio_held), target, rho, eps, delta, ratio)
-        self._finish(graph, cover.seeds, problem, started)
-        return self
+        return cover.seeds
