@@ -57,6 +57,7 @@ test: $(STAMP) $(BROWSER_STAMP)
 bench: $(STAMP)
 	$(PY) bench/ingest.py
 	$(PY) bench/viral.py
+	$(PY) bench/customers.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
