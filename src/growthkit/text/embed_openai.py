@@ -12,11 +12,7 @@ Only the standard library is used for HTTP.
 from __future__ import annotations
 
 import base64
-import json
 import logging
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,11 +20,11 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from growthkit.errors import ConfigError, TextBackendError
+from growthkit.text._http import post_json
 from growthkit.text.embed import FloatMatrix
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 """HTTP answers worth another attempt (the same set as the chat backend's)."""
 
 
@@ -118,33 +114,14 @@ class OpenAIEmbedder:
         return self._dim
 
     def _post(self, path: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-        url = f"{self.base_url}/{path.lstrip('/')}"
-        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        headers = {"Content-Type": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        last = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
-            req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        def count() -> None:
             self.requests_ += 1
-            try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                    data: dict[str, Any] = json.loads(resp.read().decode("utf-8"))
-                    return data
-            except urllib.error.HTTPError as exc:
-                detail = exc.read().decode("utf-8", "replace")[:300]
-                last = f"HTTP {exc.code} from {url}: {detail}"
-                if exc.code not in RETRY_STATUS:
-                    hint = " (check openai_api_key)" if exc.code in (401, 403) else " (check embed_model)"
-                    raise TextBackendError(last + hint) from exc
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                last = f"cannot reach {url}: {getattr(exc, 'reason', exc)}"
-            except json.JSONDecodeError as exc:
-                raise TextBackendError(f"{url} did not answer with JSON") from exc
-            log.info("openai embeddings: attempt %d failed: %s", attempt + 1, last)
-        raise TextBackendError(f"{last} (gave up after {self.retries + 1} attempts; check openai_base_url)")
+
+        url = f"{self.base_url}/{path.lstrip('/')}"
+        return post_json(
+            url, payload, api_key=self.api_key, timeout=self.timeout, retries=self.retries, backoff=self.backoff,
+            what="openai embeddings", other_hint=" (check embed_model)", on_attempt=count,
+        )  # fmt: skip
 
     def _batch(self, docs: list[str]) -> FloatMatrix:
         payload: dict[str, Any] = {"model": self.model, "input": docs, "encoding_format": "float"}

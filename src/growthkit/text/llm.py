@@ -21,8 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +28,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from growthkit.config import Settings
 from growthkit.errors import ConfigError, TextBackendError
+from growthkit.text._http import post_json
 
 logger = logging.getLogger(__name__)
 
@@ -185,9 +184,6 @@ class TemplateGenerator:
 # ---------------------------------------------------------------- OpenAI-compatible
 
 
-_RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
-
-
 class OpenAIGenerator:
     """Chat completions from any OpenAI-compatible endpoint.
 
@@ -221,31 +217,10 @@ class OpenAIGenerator:
 
     def _post(self, path: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         url = f"{self.base_url}/{path.lstrip('/')}"
-        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        headers = {"Content-Type": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        last: str = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
-            req = urllib.request.Request(url, data=body, headers=headers, method="POST")
-            try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                    data: dict[str, Any] = json.loads(resp.read().decode("utf-8"))
-                    return data
-            except urllib.error.HTTPError as exc:
-                detail = exc.read().decode("utf-8", "replace")[:300]
-                last = f"HTTP {exc.code} from {url}: {detail}"
-                if exc.code not in _RETRY_STATUS:
-                    hint = " (check openai_api_key)" if exc.code in (401, 403) else ""
-                    raise TextBackendError(last + hint) from exc
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                last = f"cannot reach {url}: {getattr(exc, 'reason', exc)}"
-            except json.JSONDecodeError as exc:
-                raise TextBackendError(f"{url} did not answer with JSON") from exc
-            logger.info("openai backend: attempt %d failed: %s", attempt + 1, last)
-        raise TextBackendError(f"{last} (gave up after {self.retries + 1} attempts; check openai_base_url)")
+        return post_json(
+            url, payload, api_key=self.api_key, timeout=self.timeout, retries=self.retries, backoff=self.backoff,
+            what="openai backend",
+        )  # fmt: skip
 
     def generate(self, request: GenerationRequest) -> Generation:
         payload: dict[str, Any] = {
