@@ -213,13 +213,21 @@ def revenue_totals(events: ir.Table, date_range: DateRange, active: EventFilter)
     ev = in_range(events, date_range)
     amount = ev.amount.fill_null(0.0)
     buy, invite = ev.event_type == "purchase", ev.event_type == "invite"
-    return ev.aggregate(
-        gross=amount.sum(where=buy),
-        refunds=amount.sum(where=ev.event_type == "refund"),
-        paying=ev.user_id.nunique(where=buy),
-        active=ev.user_id.nunique(where=active.predicate(ev) | buy),
-        sent=ev.count(where=invite),
-        inviters=ev.user_id.nunique(where=invite),
+    # per user first, then count users: one hash aggregation instead of three distinct sets
+    per = ev.group_by("user_id").agg(
+        g=amount.sum(where=buy),
+        r=amount.sum(where=ev.event_type == "refund"),
+        buyer=buy.any(),
+        act=(active.predicate(ev) | buy).any(),
+        s=ev.count(where=invite),
+    )
+    return per.aggregate(
+        gross=per.g.sum(),
+        refunds=per.r.sum(),
+        paying=per.count(where=per.buyer),
+        active=per.count(where=per.act),
+        sent=per.s.sum(),
+        inviters=per.count(where=per.s > 0),
     )
 
 
