@@ -229,7 +229,7 @@ class AarrrResult:
             return sorted_ids(x.paying_users(events, q.date_range))
         if cell == "inviters":
             return sorted_ids(x.invites(events, q.date_range).user_id)
-        acc = _accepted(events, users, con.table("edges"), q.date_range)
+        acc = x.accepted(events, users, con.table("edges"), q.date_range)
         return sorted_ids(acc.invitee if cell == "numerator" else acc.referrer)
 
     def _cohort_cell(self, events: ir.Table, users: ir.Table, st: Stage, cell: str, channel: str | None) -> ir.Table:
@@ -242,11 +242,6 @@ class AarrrResult:
         if cell == "numerator" and st is Stage.RETENTION:
             return x.retained_ids(events, c, q.active, q.retention)
         return c.select("user_id")
-
-
-def _accepted(events: ir.Table, users: ir.Table, edges: ir.Table, date_range: DateRange) -> ir.Table:
-    pairs = x.referral_pairs(events, users, edges)
-    return pairs.filter(date_range.contains(pairs.invitee_signup))
 
 
 def _num(value: Any) -> float | None:
@@ -295,11 +290,7 @@ def run_aarrr(con: Any, query: AarrrQuery) -> AarrrResult:
     q = query
     events, users = tables(con)
     edges = con.table("edges")
-    observed = q.observed_until
-    if observed is None:
-        latest = x.latest_ts(events).execute()
-        observed = None if latest is None or pd.isna(latest) else pd.Timestamp(latest).to_pydatetime()
-    until = x.literal_ts(observed or datetime(1970, 1, 1))
+    observed, until = x.observed_until(events, q.observed_until)
 
     c = x.cohort_table(events, users, q.date_range, q.activation, q.activation_days, q.active, q.retention, until)
     per_channel = (
@@ -342,24 +333,35 @@ def run_aarrr(con: Any, query: AarrrQuery) -> AarrrResult:
         sum(r[5] for r in rows),
     )
 
-    # the single-row totals of revenue and referral, fetched in one round trip
-    acc = _accepted(events, users, edges, q.date_range)
-    days = x.cycle_days(acc)
-    ok = acc.referrer_signup.notnull() & (days >= 0)
-    # median of the qualifying pairs as a NULL-masked median: PySpark cannot compile median(where=)
-    cycle = ibis.ifelse(ok, days, ibis.null("float64")).median()
-    row = (
-        x.revenue_totals(events, q.date_range, q.active)
-        .cross_join(acc.aggregate(accepted=acc.count(), cycle=cycle, pairs=acc.count(where=ok)))
-        .execute()
-        .iloc[0]
-    )
+    row = totals_row(events, users, edges, q.date_range, q.active)
     active = _count(row["active"])
     gross, refunds, paying = _num(row["gross"]) or 0.0, _num(row["refunds"]) or 0.0, _count(row["paying"])
     net = gross - refunds
     revenue = Revenue(gross, refunds, net, active, paying, _div(net, active), _div(net, paying), _div(paying, active))
-    sent, accepted = _count(row["sent"]), _count(row["accepted"])
-    referral = Referral(
+    referral = referral_from_row(row)
+    log.debug("aarrr %s..%s: %d new users, %d active", q.date_range.start, q.date_range.end, new_total, active)
+    return AarrrResult(q, observed, acquisition, activation, retention, revenue, referral)
+
+
+def totals_row(events: ir.Table, users: ir.Table, edges: ir.Table, date_range: DateRange, active: EventFilter) -> Any:
+    """The single-row totals of revenue and referral, fetched in one round trip."""
+    acc = x.accepted(events, users, edges, date_range)
+    days = x.cycle_days(acc)
+    ok = acc.referrer_signup.notnull() & (days >= 0)
+    # median of the qualifying pairs as a NULL-masked median: PySpark cannot compile median(where=)
+    cycle = ibis.ifelse(ok, days, ibis.null("float64")).median()
+    return (
+        x.revenue_totals(events, date_range, active)
+        .cross_join(acc.aggregate(accepted=acc.count(), cycle=cycle, pairs=acc.count(where=ok)))
+        .execute()
+        .iloc[0]
+    )
+
+
+def referral_from_row(row: Any) -> Referral:
+    """The referral block from :func:`totals_row`."""
+    active, sent, accepted = _count(row["active"]), _count(row["sent"]), _count(row["accepted"])
+    return Referral(
         invites_sent=sent,
         inviters=_count(row["inviters"]),
         invites_accepted=accepted,
@@ -370,5 +372,4 @@ def run_aarrr(con: Any, query: AarrrQuery) -> AarrrResult:
         viral_cycle_days=_num(row["cycle"]),
         cycle_pairs=_count(row["pairs"]),
     )
-    log.debug("aarrr %s..%s: %d new users, %d active", q.date_range.start, q.date_range.end, new_total, active)
-    return AarrrResult(q, observed, acquisition, activation, retention, revenue, referral)
+

@@ -15,6 +15,7 @@ from datetime import datetime
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from growthkit.analytics._common import AnalyticsQueryError, DateRange, EventFilter, Period, json_property, truncate
 
@@ -286,3 +287,19 @@ def latest_ts(events: ir.Table) -> ir.TimestampScalar:
 
 def literal_ts(ts: datetime) -> ir.TimestampScalar:
     return ibis.literal(ts, type="timestamp")
+
+
+def accepted(events: ir.Table, users: ir.Table, edges: ir.Table, date_range: DateRange) -> ir.Table:
+    """Referral pairs whose invitee signed up in the range (*invites accepted*)."""
+    pairs = referral_pairs(events, users, edges)
+    return pairs.filter(date_range.contains(pairs.invitee_signup))
+
+
+def observed_until(events: ir.Table, given: datetime | None) -> tuple[datetime | None, ir.TimestampScalar]:
+    """The end of observation: ``given``, else the latest event time; and it as a literal (epoch when empty)."""
+    observed = given
+    if observed is None:
+        latest = latest_ts(events).execute()
+        observed = None if latest is None or pd.isna(latest) else pd.Timestamp(latest).to_pydatetime()
+    return observed, literal_ts(observed or datetime(1970, 1, 1))
+

@@ -55,7 +55,7 @@ from growthkit.analytics._common import (
     tables,
     truncate,
 )
-from growthkit.analytics.aarrr import Referral
+from growthkit.analytics.aarrr import Referral, referral_from_row, totals_row
 from growthkit.analytics.aarrr_exprs import USER_ACTIONS
 from growthkit.analytics.referral_exprs import ReferralTrees
 
@@ -258,7 +258,7 @@ class ReferralResult:
                 return sorted_ids(camp.filter(camp.campaign == campaign).user_id)
             return sorted_ids(c.user_id)
         if cell in ("invitees", "referrers"):
-            acc = rx.accepted(events, users, edges, dr)
+            acc = x.accepted(events, users, edges, dr)
             return sorted_ids(acc.invitee if cell == "invitees" else acc.referrer)
         if cell == "inviters":
             return sorted_ids(x.invites(events, dr).user_id)
@@ -334,43 +334,14 @@ def run_referral(con: Any, query: ReferralQuery) -> ReferralResult:
     q = query
     events, users = tables(con)
     edges = con.table("edges")
-    observed = q.observed_until
-    if observed is None:
-        latest = x.latest_ts(events).execute()
-        observed = None if latest is None or pd.isna(latest) else pd.Timestamp(latest).to_pydatetime()
-    until = x.literal_ts(observed or datetime(1970, 1, 1))
+    observed, until = x.observed_until(events, q.observed_until)
 
-    # totals: the AARRR referral block, same expressions
-    act = x.active_users(events, q.date_range, q.active)
+    # totals: the AARRR referral block, from the same query
+    totals = referral_from_row(totals_row(events, users, edges, q.date_range, q.active))
     inv = x.invites(events, q.date_range)
-    acc = rx.accepted(events, users, edges, q.date_range)
+    acc = x.accepted(events, users, edges, q.date_range)
     days = x.cycle_days(acc)
     ok = acc.referrer_signup.notnull() & (days >= 0)
-    row = (
-        act.aggregate(active=act.count())
-        .cross_join(inv.aggregate(sent=inv.count(), inviters=inv.user_id.nunique()))
-        .cross_join(
-            acc.aggregate(
-                accepted=acc.count(),
-                cycle=ibis.ifelse(ok, days, ibis.null("float64")).median(),
-                pairs=acc.count(where=ok),
-            )
-        )
-        .execute()
-        .iloc[0]
-    )
-    active, sent, accepted_n = _count(row["active"]), _count(row["sent"]), _count(row["accepted"])
-    totals = Referral(
-        invites_sent=sent,
-        inviters=_count(row["inviters"]),
-        invites_accepted=accepted_n,
-        active_users=active,
-        invites_per_user=_div(sent, active),
-        acceptance_rate=_div(accepted_n, sent),
-        k_factor=_div(accepted_n, active),
-        viral_cycle_days=_num(row["cycle"]),
-        cycle_pairs=_count(row["pairs"]),
-    )
 
     # cohorts by signup period and referred flag
     c = rx.with_revenue(events, rx.cohort(events, users, edges, q.date_range), q.revenue_days, until)

@@ -96,12 +96,6 @@ def invite_campaigns(events: ir.Table, c: ir.Table, key: str) -> ir.Table:
     return out.select(user_id=out.c_user, campaign=ibis.coalesce(out.b_camp, out.s_camp, ibis.literal(NO_CAMPAIGN)))
 
 
-def accepted(events: ir.Table, users: ir.Table, edges: ir.Table, date_range: DateRange) -> ir.Table:
-    """Referral pairs whose invitee signed up in the range (AARRR's *invites accepted*)."""
-    pairs = referral_pairs(events, users, edges)
-    return pairs.filter(date_range.contains(pairs.invitee_signup))
-
-
 def period_active(events: ir.Table, date_range: DateRange, active: EventFilter, period: Period) -> ir.Table:
     """``user_id, period`` of active users per period of the range (AARRR's rule: an ``active`` event or a purchase)."""
     ev = in_range(events, date_range)
