@@ -1,0 +1,313 @@
+"""Implicit-feedback interactions: who touched which item, how strongly, as a sparse matrix.
+
+Recommenders learn from views, carts and purchases. :func:`build_interactions` turns the
+store's ``events`` into one weighted user x item matrix, computed in the store (one
+``GROUP BY user_id, item_id`` over the events before a cutoff), with
+
+* a weight per event type (:class:`InteractionWeights`, purchases count more than views),
+* optional exponential decay with age at the cutoff (half-life in days), and
+* id maps in both directions, so models speak the shop's own ids and never row numbers.
+
+:func:`interaction_log` returns the raw (user, item, time, type, session) rows for models
+that need the order of events (session-based next item, frequently bought together) and for
+evaluation splits. :meth:`Interactions.from_frame` builds the same object from any
+DataFrame, which is how evaluation splits and tests make their train matrices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import sparse
+
+from growthkit.features._base import DAY_S, FeatureError, as_cutoff, backend, epoch_s, json_property, seconds
+
+DEFAULT_EVENT_WEIGHTS: Mapping[str, float] = {
+    "view": 1.0,
+    "cart": 3.0,
+    "purchase": 5.0,
+    "review": 4.0,
+    "share": 2.0,
+}
+"""Default strength of one event of each type; types not listed are ignored."""
+
+
+@dataclass(frozen=True)
+class InteractionWeights:
+    """How much one event of each type counts, and how fast old events fade.
+
+    Parameters
+    ----------
+    event_weights
+        Weight of one event per event type; event types not listed are left out.
+    half_life_days
+        With a value, an event ``a`` days before the cutoff counts ``0.5 ** (a / half_life_days)``
+        times its weight; ``None`` means no decay.
+    binary
+        Count each (user, item) pair once (weight 1) whatever happened, as rating-free
+        published protocols do.
+    """
+
+    event_weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_EVENT_WEIGHTS))
+    half_life_days: float | None = None
+    binary: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.event_weights:
+            raise FeatureError("event_weights is empty: give at least one event type and its weight, e.g. {'view': 1}")
+        bad = {k: v for k, v in self.event_weights.items() if not np.isfinite(v) or v <= 0}
+        if bad:
+            raise FeatureError(f"event weights must be positive finite numbers, got {bad}")
+        if self.half_life_days is not None and not self.half_life_days > 0:
+            raise FeatureError(f"half_life_days must be positive or None, got {self.half_life_days}")
+
+
+@dataclass(frozen=True, eq=False)
+class Interactions:
+    """A weighted user x item matrix with the shop's ids on both axes.
+
+    Attributes
+    ----------
+    matrix
+        CSR matrix, float32, shape ``(len(user_ids), len(item_ids))``; explicit zeros never stored.
+    user_ids, item_ids
+        The shop's ids of the rows and columns, as strings, unique.
+    log
+        Optional raw rows in time order (``user_id, item_id, ts, event_type, session_id`` and
+        possibly ``order_id``), for models that need sequences or baskets.
+    items
+        Optional item attributes indexed by ``item_id`` (``title, description, category,
+        brand, price``), for content-based models, category popularity and reasons.
+    """
+
+    matrix: sparse.csr_matrix
+    user_ids: NDArray[np.str_]
+    item_ids: NDArray[np.str_]
+    log: pd.DataFrame | None = None
+    items: pd.DataFrame | None = None
+    _user_pos: dict[str, int] = field(init=False, repr=False, compare=False)
+    _item_pos: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        shape = (len(self.user_ids), len(self.item_ids))
+        if self.matrix.shape != shape:
+            raise FeatureError(f"matrix shape {self.matrix.shape} does not match {shape} (users, items)")
+        object.__setattr__(self, "_user_pos", {u: i for i, u in enumerate(self.user_ids.tolist())})
+        object.__setattr__(self, "_item_pos", {u: i for i, u in enumerate(self.item_ids.tolist())})
+        if len(self._user_pos) != shape[0] or len(self._item_pos) != shape[1]:
+            raise FeatureError("user_ids and item_ids must be unique")
+
+    @property
+    def n_users(self) -> int:
+        """Number of rows."""
+        return int(self.matrix.shape[0])
+
+    @property
+    def n_items(self) -> int:
+        """Number of columns."""
+        return int(self.matrix.shape[1])
+
+    @property
+    def nnz(self) -> int:
+        """Number of (user, item) pairs with an interaction."""
+        return int(self.matrix.nnz)
+
+    def user_index(self, user_ids: Iterable[Any]) -> NDArray[np.int64]:
+        """Row numbers of ``user_ids``; ``-1`` for ids not in the matrix."""
+        return np.fromiter((self._user_pos.get(str(u), -1) for u in user_ids), dtype=np.int64)
+
+    def item_index(self, item_ids: Iterable[Any]) -> NDArray[np.int64]:
+        """Column numbers of ``item_ids``; ``-1`` for ids not in the matrix."""
+        return np.fromiter((self._item_pos.get(str(i), -1) for i in item_ids), dtype=np.int64)
+
+    def with_context(self, *, log: pd.DataFrame | None = None, items: pd.DataFrame | None = None) -> Interactions:
+        """A copy that also carries the raw ``log`` and/or item attributes ``items``."""
+        if items is not None and "item_id" in items.columns:
+            items = items.set_index("item_id")
+        if items is not None:
+            items = items.copy()
+            items.index = items.index.astype(str)
+        return replace(self, log=self.log if log is None else log, items=self.items if items is None else items)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long format: one row per stored (user_id, item_id, weight)."""
+        coo = self.matrix.tocoo()
+        return pd.DataFrame(
+            {"user_id": self.user_ids[coo.row], "item_id": self.item_ids[coo.col], "weight": coo.data.astype(float)}
+        )
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        weight: str | None = "weight",
+        user_ids: Sequence[Any] | None = None,
+        item_ids: Sequence[Any] | None = None,
+    ) -> Interactions:
+        """Build from rows of ``user_id``, ``item_id`` and optionally a weight column.
+
+        Repeated (user, item) rows are summed. ``user_ids`` / ``item_ids`` fix the axes (for
+        example the full catalogue, so items nobody touched yet still get a column); rows
+        whose ids are not on a given axis are an error rather than silently dropped.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> x = Interactions.from_frame(pd.DataFrame({"user_id": ["a", "a", "b"], "item_id": ["i", "j", "i"]}))
+        >>> x.matrix.toarray().tolist()
+        [[1.0, 1.0], [1.0, 0.0]]
+        """
+        missing = {"user_id", "item_id"} - set(frame.columns)
+        if missing:
+            raise FeatureError(f"interaction rows need columns user_id and item_id; missing {sorted(missing)}")
+        users = frame["user_id"].astype(str).to_numpy()
+        items = frame["item_id"].astype(str).to_numpy()
+        if weight is not None and weight in frame.columns:
+            w = pd.to_numeric(frame[weight], errors="coerce").to_numpy(dtype=float)
+            if not np.all(np.isfinite(w)) or np.any(w < 0):
+                raise FeatureError(f"column {weight!r} must hold finite non-negative numbers")
+        else:
+            w = np.ones(len(frame))
+        u_axis = _axis(users, user_ids, "user")
+        i_axis = _axis(items, item_ids, "item")
+        rows = _positions(u_axis, users, "user")
+        cols = _positions(i_axis, items, "item")
+        m = sparse.csr_matrix((w.astype(np.float32), (rows, cols)), shape=(len(u_axis), len(i_axis)))
+        m.sum_duplicates()
+        m.eliminate_zeros()
+        return cls(matrix=m, user_ids=u_axis, item_ids=i_axis)
+
+
+def _axis(values: NDArray[Any], given: Sequence[Any] | None, what: str) -> NDArray[np.str_]:
+    if given is None:
+        return np.asarray(pd.unique(values), dtype=str)
+    axis = np.asarray([str(v) for v in given], dtype=str)
+    if len(np.unique(axis)) != len(axis):
+        raise FeatureError(f"{what}_ids must be unique")
+    return axis
+
+
+def _positions(axis: NDArray[np.str_], values: NDArray[Any], what: str) -> NDArray[np.int64]:
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(axis)
+    pos = np.searchsorted(axis, values, sorter=order)
+    pos = np.clip(pos, 0, len(axis) - 1)
+    found = order[pos]
+    ok = axis[found] == values if len(axis) else np.zeros(len(values), dtype=bool)
+    if not np.all(ok):
+        unknown = sorted(set(values[~ok].tolist()))[:5]
+        raise FeatureError(f"{what} ids not on the given {what}_ids axis, e.g. {unknown}")
+    return found.astype(np.int64)
+
+
+def _events(source: Any, event_types: Iterable[str], start: datetime | None, end: datetime | None) -> Any:
+    con = backend(source)
+    ev = con.table("events")
+    ev = ev.filter(ev.item_id.notnull(), ev.user_id.notnull(), ev.event_type.isin(list(event_types)))
+    if start is not None:
+        ev = ev.filter(ev.ts >= start)
+    if end is not None:
+        ev = ev.filter(ev.ts < end)
+    return ev
+
+
+def build_interactions(
+    source: Any,
+    *,
+    cutoff: date | datetime | None = None,
+    start: date | datetime | None = None,
+    weights: InteractionWeights | None = None,
+    item_ids: Sequence[Any] | None = None,
+) -> Interactions:
+    """The weighted user x item matrix of the events in ``[start, cutoff)``, computed in the store.
+
+    Parameters
+    ----------
+    source
+        A :class:`~growthkit.store.Store` (or an Ibis backend holding the canonical tables).
+    cutoff
+        Only events strictly before it count; ``None`` uses every event, and decay is then
+        measured from the last event.
+    start
+        Only events at or after it count.
+    weights
+        Event-type weights, decay and binarisation (:class:`InteractionWeights`).
+    item_ids
+        Fix the item axis (e.g. the whole catalogue); by default the items that occur.
+
+    Returns
+    -------
+    Interactions
+        One row per user with at least one weighted event.
+    """
+    w = weights or InteractionWeights()
+    end = as_cutoff(cutoff) if cutoff is not None else None
+    begin = as_cutoff(start) if start is not None else None
+    ev = _events(source, w.event_weights, begin, end)
+    case = ibis.cases(*((ev.event_type == k, float(v)) for k, v in w.event_weights.items()), else_=0.0)
+    if w.half_life_days is not None:
+        if end is not None:
+            ref = epoch_s(end)
+        else:
+            last = ev.ts.max().to_pandas()
+            ref = epoch_s(pd.Timestamp(last).to_pydatetime()) if last is not None and not pd.isna(last) else 0.0
+        age_days = (ibis.literal(ref) - seconds(ev.ts)) / DAY_S
+        case = case * (0.5 ** (age_days / w.half_life_days))
+    agg = ev.mutate(w=case).group_by(["user_id", "item_id"]).aggregate(weight=lambda t: t.w.sum())
+    frame = agg.to_pandas()
+    if w.binary:
+        frame["weight"] = 1.0
+    frame = frame.sort_values(["user_id", "item_id"], kind="stable")
+    return Interactions.from_frame(frame, item_ids=item_ids)
+
+
+def interaction_log(
+    source: Any,
+    *,
+    cutoff: date | datetime | None = None,
+    start: date | datetime | None = None,
+    event_types: Iterable[str] = ("view", "cart", "purchase"),
+    order_key: str | None = None,
+) -> pd.DataFrame:
+    """The raw interaction rows ``user_id, item_id, ts, event_type, session_id`` in time order.
+
+    ``order_key`` names a JSON property of ``properties`` holding an order id (e.g.
+    ``"order_id"``); it is returned as column ``order_id`` when given, so basket models can
+    group purchases into orders.
+    """
+    begin = as_cutoff(start) if start is not None else None
+    end = as_cutoff(cutoff) if cutoff is not None else None
+    ev = _events(source, tuple(event_types), begin, end)
+    cols: dict[str, Any] = {
+        "user_id": ev.user_id,
+        "item_id": ev.item_id,
+        "ts": ev.ts,
+        "event_type": ev.event_type,
+        "session_id": ev.session_id,
+    }
+    if order_key is not None:
+        cols["order_id"] = json_property(ev.properties, order_key)
+    frame = ev.select(**cols).order_by(["user_id", "ts"]).to_pandas()
+    if frame.empty and begin is None and end is None:
+        raise FeatureError(f"no events of types {sorted(event_types)} with an item_id in the store")
+    out: pd.DataFrame = frame.reset_index(drop=True)
+    return out
+
+
+def item_attributes(source: Any) -> pd.DataFrame:
+    """The catalogue (``title, description, category, brand, price``) indexed by ``item_id``."""
+    con = backend(source)
+    items = con.table("items")
+    frame = items.select("item_id", "title", "description", "category", "brand", "price").to_pandas()
+    frame["item_id"] = frame["item_id"].astype(str)
+    out: pd.DataFrame = frame.set_index("item_id")
+    return out
