@@ -144,11 +144,32 @@ def conditional_alive_purchases(r: float, alpha: float, a: float, b: float, x: A
 
 
 def _alive_purchases_quadrature(r: float, alpha: float, a: float, b: float, x: float, age: float, t: float) -> float:
-    """E_p[(1 - ((α+T)/(α+T+p t))^(r+x)) / p] with p ~ Beta(a, b+x), by 400-point Gauss-Jacobi."""
-    u, wts = roots_jacobi(400, b + x - 1.0, a - 1.0)
-    p = (1.0 + u) / 2.0
-    f = -np.expm1(-(r + x) * np.log1p(p * t / (alpha + age))) / p
-    return float(np.sum(f * wts) / np.sum(wts))
+    """E_p[(1 - ((α+T)/(α+T+p t))^(r+x)) / p] with p ~ Beta(a, b+x), by 400-point Gauss-Jacobi.
+
+    When a + b is so large that the Jacobi nodes overflow (the posterior of p is then a
+    narrow peak: the data identify only the mean dropout a/(a+b)), the Beta density is
+    integrated in log space by Gauss-Legendre over mean ± 12 standard deviations instead.
+    """
+
+    def f(p: Array) -> Array:
+        return np.asarray(-np.expm1(-(r + x) * np.log1p(p * t / (alpha + age))) / p, dtype=np.float64)
+
+    if a + b + x < 1e4:
+        with np.errstate(all="ignore"):
+            u, wts = roots_jacobi(400, b + x - 1.0, a - 1.0)
+            p = (1.0 + u) / 2.0
+            value = float(np.sum(f(p) * wts) / np.sum(wts))
+        if np.isfinite(value):
+            return value
+    bb = b + x
+    mean = a / (a + bb)
+    sd = np.sqrt(mean * (1.0 - mean) / (a + bb + 1.0))
+    lo, hi = max(mean - 12.0 * sd, 1e-300), min(mean + 12.0 * sd, 1.0 - 1e-16)
+    u, wts = np.polynomial.legendre.leggauss(200)
+    p = lo + (hi - lo) * (u + 1.0) / 2.0
+    log_density = (a - 1.0) * np.log(p) + (bb - 1.0) * np.log1p(-p)
+    w = wts * np.exp(log_density - log_density.max())
+    return float(np.sum(f(p) * w) / np.sum(w))
 
 
 class BGNBD(Estimator):
