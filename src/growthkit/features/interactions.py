@@ -198,11 +198,15 @@ def _axis(values: NDArray[Any], given: Sequence[Any] | None, what: str) -> NDArr
 def _positions(axis: NDArray[np.str_], values: NDArray[Any], what: str) -> NDArray[np.int64]:
     if len(values) == 0:
         return np.zeros(0, dtype=np.int64)
+    if len(axis) == 0:
+        raise FeatureError(
+            f"{what} ids not on the given {what}_ids axis (it is empty), e.g. {sorted(set(values.tolist()))[:5]}"
+        )
     order = np.argsort(axis)
     pos = np.searchsorted(axis, values, sorter=order)
     pos = np.clip(pos, 0, len(axis) - 1)
     found = order[pos]
-    ok = axis[found] == values if len(axis) else np.zeros(len(values), dtype=bool)
+    ok = axis[found] == values
     if not np.all(ok):
         unknown = sorted(set(values[~ok].tolist()))[:5]
         raise FeatureError(f"{what} ids not on the given {what}_ids axis, e.g. {unknown}")
@@ -278,7 +282,9 @@ def interaction_log(
     event_types: Iterable[str] = ("view", "cart", "purchase"),
     order_key: str | None = None,
 ) -> pd.DataFrame:
-    """The raw interaction rows ``user_id, item_id, ts, event_type, session_id`` in time order.
+    """The raw interaction rows ``user_id, item_id, ts, event_type, session_id, event_id`` in time order.
+
+    Events at the same timestamp come in ``event_id`` order, so the log is deterministic.
 
     ``order_key`` names a JSON property of ``properties`` holding an order id (e.g.
     ``"order_id"``); it is returned as column ``order_id`` when given, so basket models can
@@ -293,10 +299,11 @@ def interaction_log(
         "ts": ev.ts,
         "event_type": ev.event_type,
         "session_id": ev.session_id,
+        "event_id": ev.event_id,
     }
     if order_key is not None:
         cols["order_id"] = json_property(ev.properties, order_key)
-    frame = ev.select(**cols).order_by(["user_id", "ts"]).to_pandas()
+    frame = ev.select(**cols).order_by(["user_id", "ts", "event_id"]).to_pandas()
     if frame.empty and begin is None and end is None:
         raise FeatureError(f"no events of types {sorted(event_types)} with an item_id in the store")
     out: pd.DataFrame = frame.reset_index(drop=True)

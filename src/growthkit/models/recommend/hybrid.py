@@ -1,0 +1,446 @@
+"""Hybrid recall-and-rank: several recall models propose candidates, a learned ranker orders them.
+
+The two-stage design of Covington, Adams and Sargin (2016, "Deep Neural Networks for YouTube
+Recommendations", RecSys): a cheap candidate stage narrows the catalogue to a few hundred
+items per user, and a ranking stage with richer features orders only those. Here the
+candidate stage is the union of the top ``n_candidates`` unseen items of each recall model
+(any registered recommender: item-kNN, popularity by category, ALS, ...), and the ranker is
+LambdaMART (Burges 2010, "From RankNet to LambdaRank to LambdaMART: An Overview", MSR-TR-2010-82)
+as implemented by LightGBM (Ke et al. 2017) with ``objective="lambdarank"``, one query group per
+user. Its features are listed in :mod:`growthkit.models.recommend.ranker_features`.
+
+Training (``fit``)
+    1. Split the training data by time (:mod:`growthkit.models.recommend._hybrid_split`): each
+       user's last new items (or everything after a time cutoff) become the ranker's labels.
+    2. Fit the recalls on the earlier part and take their candidates for (a sample of) the
+       users with labels. A label is a positive example only when some recall proposed it;
+       ``candidate_recall_`` reports the share of labels that were (recall@N of the candidate
+       stage), which bounds what the ranker can reach.
+    3. Train the ranker on the groups with at least one positive.
+    4. Refit the recalls on all training data for serving.
+
+Serving
+    Known users: the recalls' candidates (plus the user's seen items, so that
+    ``exclude_seen=False`` can return them) scored by the ranker; every other item scores
+    ``-inf``, so the base class's ``exclude_seen``, allow and block lists work unchanged and a
+    user gets at most the candidate count of items. New visitors (``recommend_from_items``):
+    the recalls' fold-in, with the ranker's user features computed from the given items.
+
+Saving
+    ``save`` writes the ranker as LightGBM's model text (a uint8 array) and each recall's
+    name, params and ``_state()`` arrays under the prefix ``recall{j}`` (see
+    :func:`submodel_state`); the recalls share the parent's ids and training matrix, which
+    the base class saves once. No pickle anywhere.
+
+Assumptions: the future resembles the held-out part (the ranker learns what users touched
+*next*); the recalls used for serving behave like the ones fitted on the earlier part.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse
+
+from growthkit.features.interactions import Interactions
+from growthkit.models.recommend._hybrid_split import RankerSplit, split_for_ranker, usable_log
+from growthkit.models.recommend.base import Recommender, RecommendError, _jsonable, registered_models
+from growthkit.models.recommend.ranker_features import (
+    ItemTable,
+    candidates,
+    contains,
+    feature_names,
+    features,
+    item_table,
+    item_table_arrays,
+    item_table_from_arrays,
+    pair_keys,
+    profile_activity,
+    user_activity,
+)
+
+log = logging.getLogger(__name__)
+
+F32 = NDArray[np.float32]
+I64 = NDArray[np.int64]
+
+DEFAULT_RECALLS: tuple[tuple[str, dict[str, Any]], ...] = (("itemknn", {}), ("popularity", {}))
+"""Item-kNN for personal candidates, global popularity for the head of the catalogue."""
+
+_CHUNK_CELLS = 1 << 24
+"""Candidate generation scores at most this many user x item cells at a time."""
+
+_MAX_GROUP = 10_000
+"""LightGBM's LambdaRank refuses query groups with more rows than this."""
+
+
+def _lightgbm() -> Any:
+    """The ``lightgbm`` module, or an ImportError that says how to install it."""
+    try:
+        import lightgbm
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise ImportError(
+            "Hybrid needs LightGBM for its ranker; install the extra: pip install 'growthkit[models]'"
+        ) from exc
+    return lightgbm
+
+
+class Hybrid(Recommender):
+    """Candidates from several recall models, re-ranked by LightGBM LambdaRank.
+
+    Parameters
+    ----------
+    recalls
+        ``(registry name, params)`` pairs of the recall models, e.g.
+        ``(("itemknn", {}), ("popularity", {"by": "category"}))``; params must be JSON-able.
+    n_candidates
+        Top items taken from each recall per user (the candidate set is their union).
+    holdout
+        ``"last"`` (each user's last new items become ranker labels) or a fraction in (0, 1)
+        (pairs first touched in that last share of time). Needs ``Interactions.log`` with
+        ``ts``; without it a random share of each user's items is held out, with a warning.
+    n_estimators, learning_rate, num_leaves, min_child_samples
+        LightGBM ranker parameters.
+    max_ranker_users
+        The ranker learns from at most this many users with labels (a random sample), which
+        bounds fit time on large shops; ``None`` uses all.
+    recent_days
+        Window of the "recent popularity" feature, counted back from the last logged event.
+    n_jobs
+        Threads for LightGBM (training and prediction).
+    random_state
+        Seed of the user sample, the random holdout and LightGBM.
+
+    Attributes
+    ----------
+    recalls_ : list of Recommender
+        The recall models fitted on all training data.
+    ranker_ : lightgbm.Booster
+        The trained ranker.
+    feature_names_ : list of str
+        Ranker feature names in column order.
+    split_ : str
+        How labels were held out: ``"last"``, ``"time"`` or ``"random"``.
+    candidate_recall_ : float
+        Share of held-out labels (of the sampled users) that the candidate stage proposed.
+    recall_candidate_recall_ : ndarray
+        The same per recall model.
+    n_ranker_queries_, n_ranker_rows_ : int
+        Query groups and rows the ranker was trained on.
+    items_ : ItemTable
+        Item features on all training data (serving).
+    activity_ : ndarray
+        ``(n_users, 3)`` events, sessions and purchases per user in the log (``nan`` without).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from growthkit.features.interactions import Interactions
+    >>> rows = pd.DataFrame({"user_id": list("aaabbbccc"), "item_id": list("xyzxyzxyw")})
+    >>> rows["ts"] = pd.date_range("2026-01-01", periods=9, freq="h")
+    >>> x = Interactions.from_frame(rows).with_context(log=rows)
+    >>> model = Hybrid(recalls=(("popularity", {}),), min_child_samples=1).fit(x)
+    >>> len(model.recommend("a", k=1).items_of("a"))
+    1
+    """
+
+    name = "hybrid"
+
+    def __init__(
+        self,
+        *,
+        recalls: Sequence[tuple[str, Mapping[str, Any]]] = DEFAULT_RECALLS,
+        n_candidates: int = 100,
+        holdout: str | float = "last",
+        n_estimators: int = 100,
+        learning_rate: float = 0.1,
+        num_leaves: int = 31,
+        min_child_samples: int = 20,
+        max_ranker_users: int | None = 5_000,
+        recent_days: float = 14.0,
+        n_jobs: int = 1,
+        random_state: int = 0,
+    ) -> None:
+        self.recalls = recalls
+        self.n_candidates = n_candidates
+        self.holdout = holdout
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.max_ranker_users = max_ranker_users
+        self.recent_days = recent_days
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    # ---- validation -------------------------------------------------------------------
+    def _recall_specs(self) -> list[tuple[type[Recommender], dict[str, Any]]]:
+        if isinstance(self.recalls, str | bytes) or not isinstance(self.recalls, Sequence) or not self.recalls:
+            raise RecommendError(
+                f"recalls must be a non-empty sequence of (name, params) pairs, e.g. (('itemknn', {{}}),); "
+                f"got {self.recalls!r}"
+            )
+        known = registered_models()
+        specs: list[tuple[type[Recommender], dict[str, Any]]] = []
+        for spec in self.recalls:
+            if isinstance(spec, str) or not isinstance(spec, Sequence) or len(spec) != 2:
+                raise RecommendError(f"each recall must be a (name, params) pair, got {spec!r}")
+            name, params = spec
+            if name == self.name:
+                raise RecommendError("a Hybrid cannot use another Hybrid as a recall")
+            if name not in known:
+                raise RecommendError(f"unknown recall model {name!r}; registered: {sorted(set(known) - {self.name})}")
+            if not isinstance(params, Mapping):
+                raise RecommendError(f"params of recall {name!r} must be a dict, got {params!r}")
+            try:
+                json.dumps(dict(params))
+            except TypeError as exc:
+                raise RecommendError(f"params of recall {name!r} must be JSON-able (they are saved): {exc}") from exc
+            specs.append((known[name], dict(params)))
+        return specs
+
+    def _check_params(self) -> None:
+        checks: list[tuple[str, Any, bool]] = [
+            ("n_candidates", self.n_candidates, _is_int(self.n_candidates, 1)),
+            ("n_estimators", self.n_estimators, _is_int(self.n_estimators, 1)),
+            ("num_leaves", self.num_leaves, _is_int(self.num_leaves, 2)),
+            ("min_child_samples", self.min_child_samples, _is_int(self.min_child_samples, 1)),
+            ("n_jobs", self.n_jobs, _is_int(self.n_jobs, 1)),
+            ("learning_rate", self.learning_rate, _is_pos(self.learning_rate)),
+            ("recent_days", self.recent_days, _is_pos(self.recent_days)),
+            (
+                "max_ranker_users",
+                self.max_ranker_users,
+                self.max_ranker_users is None or _is_int(self.max_ranker_users, 1),
+            ),
+        ]
+        for key, value, ok in checks:
+            if not ok:
+                raise RecommendError(f"{key} has an invalid value {value!r}; see help(Hybrid) for its range")
+        h = self.holdout
+        if not (h == "last" or (_is_pos(h) and not isinstance(h, str) and 0.0 < float(h) < 1.0)):
+            raise RecommendError(f"holdout must be 'last' or a fraction in (0, 1), got {h!r}")
+
+    # ---- fitting ----------------------------------------------------------------------
+    def _fit(self, x: sparse.csr_matrix, interactions: Interactions) -> None:
+        self._check_params()
+        specs = self._recall_specs()
+        if int(self.n_candidates) * len(specs) > _MAX_GROUP:
+            raise RecommendError(
+                f"n_candidates={self.n_candidates} with {len(specs)} recalls allows "
+                f"{self.n_candidates * len(specs)} candidates per user; LightGBM's LambdaRank takes at most "
+                f"{_MAX_GROUP} rows per query: lower n_candidates"
+            )
+        lgb = _lightgbm()
+        rng = np.random.default_rng(self.random_state)
+        split = split_for_ranker(x, interactions, self.holdout, rng)
+        if split.labels.nnz == 0 or split.train.nnz == 0:
+            raise RecommendError(
+                "Hybrid found no interactions to hold out for its ranker: it needs users with at least two "
+                "distinct items touched at different times (or use another model for this data)"
+            )
+        self.split_ = split.how
+        early = Interactions(matrix=split.train, user_ids=self.user_ids_, item_ids=self.item_ids_)
+        early = early.with_context(log=split.log, items=interactions.items)
+        early_recalls = [cls(**params).fit(early) for cls, params in specs]
+        early_items = item_table(
+            split.train, self.item_ids_, items=interactions.items, log=split.log, recent_days=self.recent_days
+        )
+        users = self._ranker_users(split, rng)
+        xs, ys, groups = self._training_rows(
+            early_recalls, split, users, early_items, user_activity(split.log, self.user_ids_)
+        )
+        if not groups:
+            raise RecommendError(
+                f"none of the {len(users)} users' held-out items was among the recalls' candidates, so the ranker "
+                "has nothing to learn; add a recall model that reaches them or raise n_candidates"
+            )
+        ranker = lgb.LGBMRanker(
+            objective="lambdarank",
+            n_estimators=self.n_estimators,
+            learning_rate=self.learning_rate,
+            num_leaves=self.num_leaves,
+            min_child_samples=self.min_child_samples,
+            random_state=self.random_state,
+            n_jobs=self.n_jobs,
+            deterministic=True,
+            force_row_wise=True,
+            verbose=-1,
+        )
+        ranker.fit(np.vstack(xs), np.concatenate(ys), group=np.asarray(groups, dtype=np.int64))
+        self.ranker_ = ranker.booster_
+        self.feature_names_ = feature_names(len(specs))
+        self.n_ranker_queries_ = len(groups)
+        self.n_ranker_rows_ = int(sum(groups))
+        # serving: the recalls and the features on all training data
+        self.recalls_ = [cls(**params).fit(interactions) for cls, params in specs]
+        for model in self.recalls_:
+            model.user_items_ = self.user_items_  # the same matrix; keep one copy
+        self.items_ = item_table(
+            x, self.item_ids_, items=interactions.items, log=usable_log(interactions), recent_days=self.recent_days
+        )
+        self.activity_ = user_activity(usable_log(interactions), self.user_ids_)
+        log.info(
+            "Hybrid: %s holdout, candidate recall@%d %.3f over %d users, ranker on %d queries / %d rows",
+            self.split_,
+            self.n_candidates,
+            self.candidate_recall_,
+            len(users),
+            self.n_ranker_queries_,
+            self.n_ranker_rows_,
+        )
+
+    def _ranker_users(self, split: RankerSplit, rng: np.random.Generator) -> I64:
+        """Users with labels and an earlier history, sampled down to ``max_ranker_users``."""
+        eligible = np.flatnonzero((np.diff(split.labels.indptr) > 0) & (np.diff(split.train.indptr) > 0))
+        if self.max_ranker_users is not None and len(eligible) > self.max_ranker_users:
+            eligible = np.sort(rng.choice(eligible, size=int(self.max_ranker_users), replace=False))
+        return eligible.astype(np.int64)
+
+    def _training_rows(
+        self,
+        recalls: list[Recommender],
+        split: RankerSplit,
+        users: I64,
+        items: ItemTable,
+        activity: NDArray[np.float64],
+    ) -> tuple[list[F32], list[F32], list[int]]:
+        """Feature rows, labels and group sizes of the users' candidates; sets the candidate recall."""
+        n_items = len(self.item_ids_)
+        step = max(1, _CHUNK_CELLS // max(n_items, 1))
+        xs: list[F32] = []
+        ys: list[F32] = []
+        groups: list[int] = []
+        n_labels = 0
+        hits = np.zeros(len(recalls) + 1, dtype=np.int64)
+        for start in range(0, len(users), step):
+            rows = users[start : start + step]
+            blocks = [np.asarray(r._score_users(rows)) for r in recalls]
+            seen = split.train[rows]
+            cands = candidates(blocks, seen, self.n_candidates, include_seen=False)
+            lab = split.labels[rows].tocoo()
+            n_labels += lab.nnz
+            label_keys = np.sort(pair_keys(lab.row, lab.col, n_items))
+            y = contains(label_keys, pair_keys(cands.rows, cands.cols, n_items))
+            hits[0] += int(y.sum())
+            hits[1:] += np.isfinite(cands.ranks[y]).sum(axis=0)
+            size = np.bincount(cands.rows, minlength=len(rows))
+            positive = np.bincount(cands.rows[y], minlength=len(rows))
+            keep = positive > 0
+            if not keep.any():
+                continue
+            mask = keep[cands.rows]
+            feats = features(cands, blocks, seen, activity[rows], items)
+            xs.append(feats[mask])
+            ys.append(y[mask].astype(np.float32))
+            groups.extend(size[keep].tolist())
+        share = hits / max(n_labels, 1)
+        self.candidate_recall_ = float(share[0])
+        self.recall_candidate_recall_ = share[1:].astype(np.float64)
+        return xs, ys, groups
+
+    # ---- serving ----------------------------------------------------------------------
+    def _rank(self, blocks: list[NDArray[Any]], profiles: sparse.csr_matrix, activity: NDArray[np.float64]) -> F32:
+        n_rows, n_items = profiles.shape[0], len(self.item_ids_)
+        cands = candidates(blocks, profiles, self.n_candidates, include_seen=True)
+        out = np.full((n_rows, n_items), -np.inf, dtype=np.float32)
+        if len(cands.rows):
+            feats = features(cands, blocks, profiles, activity, self.items_)
+            out[cands.rows, cands.cols] = self.ranker_.predict(feats, num_threads=self.n_jobs)
+        return out
+
+    def _score_users(self, rows: I64) -> NDArray[np.floating[Any]]:
+        blocks = [np.asarray(r._score_users(rows)) for r in self.recalls_]
+        return self._rank(blocks, self.user_items_[rows], self.activity_[rows])
+
+    def _score_profiles(self, profiles: sparse.csr_matrix) -> NDArray[np.floating[Any]]:
+        profiles = profiles.tocsr()
+        blocks = [np.asarray(r._score_profiles(profiles)) for r in self.recalls_]
+        return self._rank(blocks, profiles, profile_activity(profiles))
+
+    # ---- persistence ------------------------------------------------------------------
+    def _state(self) -> dict[str, NDArray[Any]]:
+        state: dict[str, NDArray[Any]] = {
+            "ranker": np.frombuffer(self.ranker_.model_to_string().encode(), dtype=np.uint8),
+            "feature_names": np.asarray(self.feature_names_, dtype=str),
+            "activity": self.activity_,
+            "split": np.asarray([self.split_]),
+            "diagnostics": np.asarray(
+                [self.candidate_recall_, self.n_ranker_queries_, self.n_ranker_rows_], dtype=np.float64
+            ),
+            "recall_candidate_recall": self.recall_candidate_recall_,
+        }
+        state.update({f"items__{k}": v for k, v in item_table_arrays(self.items_).items()})
+        for j, model in enumerate(self.recalls_):
+            state.update(submodel_state(model, f"recall{j}"))
+        return state
+
+    def _restore(self, state: dict[str, NDArray[Any]]) -> None:
+        # JSON turned the (name, params) tuples into lists; give them back their documented form
+        self.recalls = tuple((str(name), dict(params)) for name, params in self.recalls)
+        lgb = _lightgbm()
+        self.ranker_ = lgb.Booster(model_str=state["ranker"].tobytes().decode())
+        self.feature_names_ = [str(v) for v in state["feature_names"]]
+        self.activity_ = state["activity"].astype(np.float64)
+        self.split_ = str(state["split"][0])
+        diag = state["diagnostics"]
+        self.candidate_recall_ = float(diag[0])
+        self.n_ranker_queries_ = int(diag[1])
+        self.n_ranker_rows_ = int(diag[2])
+        self.recall_candidate_recall_ = state["recall_candidate_recall"]
+        self.items_ = item_table_from_arrays(
+            {k.removeprefix("items__"): v for k, v in state.items() if k.startswith("items__")}
+        )
+        self.recalls_ = [restore_submodel(self, state, f"recall{j}") for j in range(len(self.recalls))]
+
+
+def submodel_state(model: Recommender, prefix: str) -> dict[str, NDArray[Any]]:
+    """A fitted sub-model's name, params and learned arrays under keys starting with ``prefix``.
+
+    The sub-model must share its parent's ids and training matrix (those are saved once, by
+    the parent). Keys: ``{prefix}_header`` (JSON as uint8) and ``{prefix}__{key}`` per array.
+    """
+    header = {"model": model.name, "params": _jsonable(model.get_params())}
+    out: dict[str, NDArray[Any]] = {f"{prefix}_header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)}
+    for key, value in model._state().items():
+        out[f"{prefix}__{key}"] = np.asarray(value)
+    return out
+
+
+def restore_submodel(parent: Recommender, state: dict[str, NDArray[Any]], prefix: str) -> Recommender:
+    """Rebuild a sub-model written by :func:`submodel_state` on ``parent``'s ids and matrix."""
+    try:
+        header = json.loads(state[f"{prefix}_header"].tobytes().decode())
+    except KeyError as exc:
+        raise RecommendError(f"saved Hybrid lacks sub-model {prefix!r}; the file is incomplete") from exc
+    cls = registered_models().get(header["model"])
+    if cls is None:
+        raise RecommendError(
+            f"saved sub-model {header['model']!r} is not registered; import its module first "
+            f"(known: {sorted(registered_models())})"
+        )
+    model = cls(**header["params"])
+    model.user_ids_ = parent.user_ids_
+    model.item_ids_ = parent.item_ids_
+    model.user_items_ = parent.user_items_
+    model.item_popularity_ = parent.item_popularity_
+    model._build_maps()
+    model._restore({k.removeprefix(f"{prefix}__"): v for k, v in state.items() if k.startswith(f"{prefix}__")})
+    return model
+
+
+def _is_int(value: Any, low: int) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) >= low
+
+
+def _is_pos(value: Any) -> bool:
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return False
+    v = float(value)
+    return bool(np.isfinite(v) and v > 0)

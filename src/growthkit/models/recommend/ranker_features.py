@@ -1,0 +1,341 @@
+"""Candidates and features for the learned ranker of :class:`~growthkit.models.recommend.hybrid.Hybrid`.
+
+The ranker sees one row per (user, candidate item) pair. The candidates of a user are the
+union of every recall model's top ``n`` unseen items (Covington et al. 2016: a cheap
+candidate stage followed by a ranking stage with richer features). The features describe
+
+* the recalls: each recall's raw score of the pair and its rank in that recall's top ``n``
+  (missing when the recall did not propose the item), and how many recalls proposed it;
+* the item: popularity (log of 1 + users who touched it), recent popularity (log of 1 +
+  events in the last ``recent_days`` of the log), log price;
+* the user: history length (distinct items), total interaction weight, events, sessions and
+  purchases in the log, typical log price (mean log price of the history, i.e. the
+  geometric mean price);
+* the pair: the item's log price minus the user's typical log price, and the share of the
+  user's history that lies in the item's category.
+
+Missing values are ``nan`` (LightGBM learns where they go). Everything here is pure numpy and
+scipy on row numbers; :class:`Hybrid` maps the shop's ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import sparse
+
+from growthkit.models.recommend.base import top_k
+
+F32 = NDArray[np.float32]
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+
+SHARED_FEATURES: tuple[str, ...] = (
+    "n_recalls_hit",
+    "item_popularity",
+    "item_recent_popularity",
+    "item_log_price",
+    "user_log_price",
+    "log_price_ratio",
+    "category_share",
+    "user_n_items",
+    "user_weight",
+    "user_n_events",
+    "user_n_sessions",
+    "user_n_purchases",
+)
+"""Feature names after the per-recall score and rank columns, in column order."""
+
+ACTIVITY_COLUMNS: tuple[str, ...] = ("user_n_events", "user_n_sessions", "user_n_purchases")
+"""Per-user counts taken from the raw log (``nan`` without one)."""
+
+
+def feature_names(n_recalls: int) -> list[str]:
+    """Column names of the feature matrix for ``n_recalls`` recall models."""
+    scores = [f"recall{j}_score" for j in range(n_recalls)]
+    ranks = [f"recall{j}_rank" for j in range(n_recalls)]
+    return [*scores, *ranks, *SHARED_FEATURES]
+
+
+@dataclass(frozen=True, eq=False)
+class ItemTable:
+    """Per-item features, aligned with the model's item axis.
+
+    Attributes
+    ----------
+    popularity
+        ``log1p`` of the number of users who touched the item.
+    recent
+        ``log1p`` of the item's events in the last ``recent_days`` of the log; ``nan`` without a log.
+    log_price
+        Natural log of the price (``nan`` when unknown or not positive).
+    category
+        Category code per item, ``-1`` when unknown.
+    n_categories
+        Number of category codes.
+    """
+
+    popularity: F64
+    recent: F64
+    log_price: F64
+    category: I64
+    n_categories: int
+
+
+def item_table(
+    x: sparse.csr_matrix,
+    item_ids: NDArray[np.str_],
+    *,
+    items: pd.DataFrame | None,
+    log: pd.DataFrame | None,
+    recent_days: float,
+) -> ItemTable:
+    """Item features from the training matrix ``x``, the catalogue ``items`` and the raw ``log``."""
+    n_items = len(item_ids)
+    popularity = np.log1p(np.asarray((x > 0).sum(axis=0), dtype=np.float64).ravel())
+    recent = np.full(n_items, np.nan)
+    if log is not None and len(log) and "ts" in log.columns:
+        t = to_seconds(log["ts"])
+        codes = codes_of(log["item_id"], item_ids)
+        keep = (codes >= 0) & (t >= np.nanmax(t) - recent_days * 86400.0)
+        recent = np.log1p(np.bincount(codes[keep], minlength=n_items).astype(np.float64))
+    log_price = np.full(n_items, np.nan)
+    category = np.full(n_items, -1, dtype=np.int64)
+    n_categories = 0
+    if items is not None:
+        if "price" in items.columns:
+            price = pd.to_numeric(items["price"].reindex(item_ids), errors="coerce").to_numpy(dtype=np.float64)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_price = np.where(price > 0, np.log(price), np.nan)
+        if "category" in items.columns:
+            cats = items["category"].reindex(item_ids)
+            known = cats.notna().to_numpy()
+            uniques, inverse = np.unique(cats[known].astype(str).to_numpy(), return_inverse=True)
+            category[known] = inverse
+            n_categories = len(uniques)
+    return ItemTable(popularity, recent, log_price, category, n_categories)
+
+
+def item_table_from_arrays(arrays: dict[str, NDArray[Any]]) -> ItemTable:
+    """Rebuild an :class:`ItemTable` from :func:`item_table_arrays` output."""
+    category = arrays["category"].astype(np.int64)
+    n_cat = int(category.max()) + 1 if category.size and category.max() >= 0 else 0
+    return ItemTable(
+        arrays["popularity"].astype(np.float64),
+        arrays["recent"].astype(np.float64),
+        arrays["log_price"].astype(np.float64),
+        category,
+        n_cat,
+    )
+
+
+def item_table_arrays(table: ItemTable) -> dict[str, NDArray[Any]]:
+    """The arrays of an :class:`ItemTable`, for saving."""
+    return {
+        "popularity": table.popularity,
+        "recent": table.recent,
+        "log_price": table.log_price,
+        "category": table.category,
+    }
+
+
+def user_activity(log: pd.DataFrame | None, user_ids: NDArray[np.str_]) -> F64:
+    """``(n_users, 3)`` events, sessions and purchases per user in ``log`` (``nan`` without a log)."""
+    out = np.full((len(user_ids), len(ACTIVITY_COLUMNS)), np.nan)
+    if log is None or not len(log):
+        return out
+    codes = codes_of(log["user_id"], user_ids)
+    ok = codes >= 0
+    n = len(user_ids)
+    out[:, 0] = np.bincount(codes[ok], minlength=n)
+    if "session_id" in log.columns:
+        sessions = pd.DataFrame({"u": codes[ok], "s": log["session_id"].to_numpy()[ok]}).dropna().drop_duplicates()
+        out[:, 1] = np.bincount(sessions["u"].to_numpy(dtype=np.int64), minlength=n)
+    if "event_type" in log.columns:
+        bought = ok & (log["event_type"].astype(str).to_numpy() == "purchase")
+        out[:, 2] = np.bincount(codes[bought], minlength=n)
+    return out
+
+
+def profile_activity(profiles: sparse.csr_matrix) -> F64:
+    """Activity columns for fold-in profiles: one event per given item, one session, purchases unknown."""
+    n_given = np.diff(profiles.indptr).astype(np.float64)
+    out = np.full((profiles.shape[0], len(ACTIVITY_COLUMNS)), np.nan)
+    out[:, 0] = n_given
+    out[:, 1] = 1.0
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Candidates:
+    """Candidate pairs of a block of profiles, sorted by row then item.
+
+    Attributes
+    ----------
+    rows, cols
+        Row in the block and item column of each pair.
+    ranks
+        ``(n_pairs, n_recalls)`` rank (1 = best) of the pair in each recall's top ``n``; ``nan``
+        when that recall did not propose it.
+    """
+
+    rows: I64
+    cols: I64
+    ranks: F32
+
+
+def pair_keys(rows: I64, cols: I64, n_items: int) -> I64:
+    """One integer per (row, column) pair, increasing in row then column."""
+    return rows.astype(np.int64) * np.int64(n_items) + cols.astype(np.int64)
+
+
+def candidates(
+    blocks: Sequence[NDArray[np.floating[Any]]],
+    seen: sparse.csr_matrix,
+    n: int,
+    *,
+    include_seen: bool,
+) -> Candidates:
+    """The union of each recall's top ``n`` unseen items per row.
+
+    Parameters
+    ----------
+    blocks
+        One ``(rows, n_items)`` score block per recall.
+    seen
+        ``(rows, n_items)`` profiles; their items are left out of every recall's top ``n``.
+    n
+        Candidates per recall.
+    include_seen
+        Also add every seen item (so that ``exclude_seen=False`` can still return them).
+    """
+    n_rows, n_items = seen.shape
+    seen = seen.tocsr()
+    seen_rows = np.repeat(np.arange(n_rows), np.diff(seen.indptr))
+    per_recall: list[tuple[I64, I64]] = []
+    for block in blocks:
+        s = np.array(block, dtype=np.float32, copy=True).reshape(n_rows, n_items)
+        s[seen_rows, seen.indices] = -np.inf
+        idx, _ = top_k(s, n)
+        valid = idx >= 0
+        rr = np.broadcast_to(np.arange(n_rows)[:, None], idx.shape)[valid]
+        rank = np.broadcast_to(np.arange(1, idx.shape[1] + 1)[None, :], idx.shape)[valid]
+        per_recall.append((pair_keys(rr, idx[valid], n_items), rank.astype(np.int64)))
+    parts = [k for k, _ in per_recall]
+    if include_seen:
+        parts.append(pair_keys(seen_rows, seen.indices, n_items))
+    keys = sorted_unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+    ranks = np.full((len(keys), len(blocks)), np.nan, dtype=np.float32)
+    for j, (k, rank) in enumerate(per_recall):
+        ranks[np.searchsorted(keys, k), j] = rank
+    return Candidates(keys // n_items, keys % n_items, ranks)
+
+
+def features(
+    cands: Candidates,
+    blocks: Sequence[NDArray[np.floating[Any]]],
+    profiles: sparse.csr_matrix,
+    activity: F64,
+    items: ItemTable,
+) -> F32:
+    """The ``(n_pairs, n_features)`` matrix in the order of :func:`feature_names`.
+
+    ``profiles`` are the users' histories (the training rows, or a fold-in profile) and
+    ``activity`` their ``(rows, 3)`` log counts.
+    """
+    r, c = cands.rows, cands.cols
+    n_rec = len(blocks)
+    out = np.full((len(r), 2 * n_rec + len(SHARED_FEATURES)), np.nan, dtype=np.float32)
+    for j, block in enumerate(blocks):
+        vals = np.asarray(block)[r, c].astype(np.float32)
+        vals[~np.isfinite(vals)] = np.nan
+        out[:, j] = vals
+    out[:, n_rec : 2 * n_rec] = cands.ranks
+    base = 2 * n_rec
+    prof = profiles.tocsr()
+    n_rows = prof.shape[0]
+    hist_rows = np.repeat(np.arange(n_rows), np.diff(prof.indptr))
+    n_hist = np.diff(prof.indptr).astype(np.float64)
+    weight = np.bincount(hist_rows, weights=prof.data.astype(np.float64), minlength=n_rows)
+    hist_price = items.log_price[prof.indices]
+    priced = np.isfinite(hist_price)
+    price_sum = np.bincount(hist_rows[priced], weights=hist_price[priced], minlength=n_rows)
+    price_n = np.bincount(hist_rows[priced], minlength=n_rows)
+    user_price = np.divide(price_sum, price_n, out=np.full(n_rows, np.nan), where=price_n > 0)
+    out[:, base + 0] = np.sum(np.isfinite(cands.ranks), axis=1)
+    out[:, base + 1] = items.popularity[c]
+    out[:, base + 2] = items.recent[c]
+    out[:, base + 3] = items.log_price[c]
+    out[:, base + 4] = user_price[r]
+    out[:, base + 5] = items.log_price[c] - user_price[r]
+    out[:, base + 6] = category_share(hist_rows, items.category[prof.indices], items.category[c], r, n_hist)
+    out[:, base + 7] = n_hist[r]
+    out[:, base + 8] = weight[r]
+    out[:, base + 9 : base + 12] = activity[r]
+    return out
+
+
+def category_share(hist_rows: I64, hist_cats: I64, cand_cats: I64, cand_rows: I64, n_hist: F64) -> F64:
+    """Share of each candidate's user history (distinct items) in the candidate's category.
+
+    ``hist_rows``/``hist_cats`` list the history (row, category code) pairs; candidates are
+    given by row and category code. Unknown categories (code ``-1``) give ``nan``.
+    """
+    share = np.full(len(cand_rows), np.nan)
+    big = np.int64(max(int(hist_cats.max(initial=0)), int(cand_cats.max(initial=0))) + 1)
+    known = hist_cats >= 0
+    keys, counts = _counts(hist_rows[known].astype(np.int64) * big + hist_cats[known])
+    ok = cand_cats >= 0
+    want = cand_rows[ok].astype(np.int64) * big + cand_cats[ok]
+    found = np.zeros(len(want))
+    if len(keys):
+        pos = np.clip(np.searchsorted(keys, want), 0, len(keys) - 1)
+        found = np.where(keys[pos] == want, counts[pos], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share[ok] = np.where(n_hist[cand_rows[ok]] > 0, found / n_hist[cand_rows[ok]], np.nan)
+    return share
+
+
+def _counts(values: I64) -> tuple[I64, F64]:
+    """Distinct values (ascending) and how often each occurs."""
+    v = np.sort(values)
+    if not len(v):
+        return v, np.zeros(0)
+    start = np.flatnonzero(np.concatenate(([True], v[1:] != v[:-1])))
+    counts = np.diff(np.append(start, len(v))).astype(np.float64)
+    return v[start], counts
+
+
+def sorted_unique(values: I64) -> I64:
+    """The distinct values, ascending (a sort and a comparison: faster than ``np.unique`` here)."""
+    out = np.sort(values)
+    if len(out) > 1:
+        out = out[np.concatenate(([True], out[1:] != out[:-1]))]
+    return out
+
+
+def contains(sorted_keys: I64, values: I64) -> NDArray[np.bool_]:
+    """Whether each of ``values`` is in ``sorted_keys`` (ascending)."""
+    if len(sorted_keys) == 0:
+        return np.zeros(len(values), dtype=bool)
+    pos = np.clip(np.searchsorted(sorted_keys, values), 0, len(sorted_keys) - 1)
+    found: NDArray[np.bool_] = sorted_keys[pos] == values
+    return found
+
+
+def codes_of(values: pd.Series[Any] | NDArray[Any], axis: NDArray[np.str_]) -> I64:
+    """Position of each value on ``axis`` (``-1`` when absent); ``axis`` holds unique strings."""
+    strings = pd.Index(np.asarray(values).astype(str))
+    return np.asarray(pd.Index(axis).get_indexer(strings), dtype=np.int64)
+
+
+def to_seconds(ts: pd.Series[Any]) -> F64:
+    """Timestamps as float seconds since the epoch (naive times are read as UTC)."""
+    t = pd.to_datetime(ts, utc=True)
+    seconds = (t - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
+    return np.asarray(seconds, dtype=np.float64)
