@@ -1,5 +1,6 @@
 """Command-line interface (layer 7): a thin adapter over :mod:`growthkit.workflows`."""
 
+import growthkit.cli.assistant  # registers growthkit assistant ask|evaluate
 import growthkit.cli.copy  # registers growthkit copy generate|audience|check
 import growthkit.cli.reviews  # registers growthkit reviews evaluate|sentiment|topics
 import growthkit.cli.segment  # registers growthkit segment rfm|cluster
