@@ -8,12 +8,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
 from growthkit.cli import cli
 from growthkit.config import Settings
-from growthkit.sim import SimConfig
+from growthkit.sim import SimConfig, simulate
 from growthkit.store import open_store
 from growthkit.workflows.viral_check import load_simulation
 
@@ -116,3 +117,30 @@ def test_check_against_the_simulator() -> None:
     text = _run(["viral", "check", "--users", "600", "--days", "30", "--k", "5", "--eval-sims", "300",
                  "--prob", "weighted-cascade"])  # fmt: skip
     assert "IMM's margin over each baseline" in text and "realised" in text
+
+
+def test_check_learned_shows_calibration_and_the_criterion() -> None:
+    args = ["viral", "check", "--users", "600", "--days", "30", "--k", "5", "--eval-sims", "300",
+            "--probs", "learned", "--bootstrap", "3", "--bootstrap-sims", "100"]  # fmt: skip
+    r = _json(args)
+    (c,) = r["checks"]
+    assert c["prob"] == "learned" and isinstance(c["calibrated"], bool) and "cascades" in c["note"]
+    assert c["calibration"]["pearson"] > 0.3 and len(c["calibration"]["bins"]) == 10
+    for g in c["margins"]:
+        assert g["estimation"]["draws"] == 3 and g["estimation_error"] > 0 and "z_mc" in g and "agrees" in g
+    text = _run(args)
+    assert "edge probabilities against the truth" in text and "mean estimated" in text
+    assert "criterion: a model is calibrated when" in text and "learned:" in text
+    assert "bootstrap needs" in _run([*args[:-4], "--bootstrap", "1"], code=1)
+
+
+def test_seeds_with_probabilities_learned_from_a_cascade_log(db: str, tmp_path: Path) -> None:
+    log = tmp_path / "cascades.parquet"
+    pq.write_table(simulate(SimConfig(users=800, days=60, seed=11)).share_cascades, log)  # the db's shop
+    r = _json(["viral", "seeds", "--db", db, "--k", "5", "--prob", "cascades", "--cascades", str(log),
+               "--eval-sims", "300", "--gain-sets", "2000"])  # fmt: skip
+    assert len(r["seeds"]) == 5 and r["graph"]["prob"] == "cascades"
+    assert 0.05 < r["graph"]["mean_prob"] < 0.2  # the simulator's true mean is about 0.1
+    assert any("learned from 200 cascades" in n for n in r["notes"])
+    out = _run(["viral", "seeds", "--db", db, "--k", "5", "--prob", "cascades"], code=1)
+    assert "give --cascades FILE" in out

@@ -267,11 +267,14 @@ def test_docstring_examples_run(name: str) -> None:
 
 @pytest.fixture(scope="module")
 def check() -> object:
-    return simulator_check(Settings(db=":memory:"), SimConfig(users=3000, days=60, seed=3), k=20, eval_sims=2_000)
+    return simulator_check(
+        Settings(db=":memory:"), SimConfig(users=3000, days=60, seed=3), k=20, eval_sims=2_000,
+        probs=("learned-referrals", "weighted-cascade", "truth"), bootstrap=0,
+    )  # fmt: skip
 
 
 def test_imm_beats_random_clearly_and_degree_within_noise_on_the_true_probabilities(check) -> None:  # type: ignore[no-untyped-def]
-    for prob in ("learned", "weighted-cascade", "truth"):
+    for prob in ("learned-referrals", "weighted-cascade", "truth"):
         c = check[prob]
         vs_random, vs_degree = c.margin("random").realised, c.margin("degree").realised
         assert vs_random.ci_low > 0 and vs_random.mean > 0.08 * c.method("random").realised.mean, prob
@@ -283,18 +286,66 @@ def test_predicted_margins_are_reported_and_match_when_the_model_is_right(check)
     margins = check.margins_frame()
     assert len(margins) == 6 and set(margins.versus) == {"degree", "random"}
     assert (margins.predicted_ci > 0).all() and (margins.realised_ci > 0).all()
+    assert (margins.estimation_error == 0).all()  # no bootstrap was asked for
     truth = check["truth"]
     assert truth.mean_prob == pytest.approx(check.true_mean_prob)
     for versus in ("degree", "random"):
         m = truth.margin(versus)
         half = (m.predicted.ci_high - m.predicted.ci_low + m.realised.ci_high - m.realised.ci_low) / 2
         assert abs(m.predicted.mean - m.realised.mean) < 1.5 * half, versus  # independent worlds, same model
+        assert m.agrees and m.z == m.z_mc
+    assert truth.calibrated() and truth.calibration is not None and truth.calibration.mae == 0
     assert truth.margin("degree").realised.ci_low > 0  # with the right probabilities IMM beats degree outright
-    # a model on the wrong scale predicts the wrong margin: the learned probabilities are too small
-    assert check["learned"].mean_prob < 0.6 * check.true_mean_prob
-    assert check["learned"].margin("random").predicted.mean != pytest.approx(
-        check["learned"].margin("random").realised.mean, rel=0.1
-    )
+    # counting only successful referrals puts the probabilities on the wrong scale: far too small,
+    # and the predicted margins are wrong
+    ref = check["learned-referrals"]
+    assert ref.mean_prob < 0.6 * check.true_mean_prob and not ref.calibrated()
+    assert ref.calibration is not None and ref.calibration.mean_predicted < 0.6 * ref.calibration.mean_true
+    assert ref.margin("random").predicted.mean != pytest.approx(ref.margin("random").realised.mean, rel=0.1)
+    assert abs(ref.margin("random").z) > 5
     spreads = check.spreads_frame()
     assert len(spreads) == 9 and (spreads.realised > 0).all()
-    assert json.loads(json.dumps(check.to_dict()))["config"]["users"] == 3000
+    out = json.loads(json.dumps(check.to_dict()))
+    assert out["config"]["users"] == 3000
+    assert [c["calibrated"] for c in out["checks"]] == [False, False, True]
+    assert {"z", "z_mc", "agrees", "estimation_error"} <= set(out["checks"][2]["margins"][0])
+    assert set(check.calibration_frame().prob) == {"learned-referrals", "weighted-cascade", "truth"}
+
+
+def test_check_names_bad_settings() -> None:
+    with pytest.raises(ConfigError, match="probability models must be among"):
+        simulator_check(Settings(db=":memory:"), SimConfig(users=100, days=10), probs=("oracle",))
+    with pytest.raises(ConfigError, match="bootstrap needs"):
+        simulator_check(Settings(db=":memory:"), SimConfig(users=100, days=10), probs=("truth",), bootstrap=1)
+
+
+@pytest.mark.slow
+def test_learned_probabilities_predict_the_realised_margins() -> None:
+    """The issue's claim with probabilities learned from the tracked share campaigns (about 30-60 s).
+
+    Criterion (``ModelCheck.calibrated``): for both margins, ``|predicted - realised| <= 1.96 sqrt(se_p^2 +
+    se_r^2 + rmse_est^2)`` (Monte-Carlo error of both runs and the bootstrap's estimation error), and every
+    predicted spread within 15 % of its realised spread. With the same settings on simulator seeds 1, 3, 5, 7,
+    11 and 13, 11 of the 12 margins pass (seed 13's margin over random has z = -1.99; docs/viral.md lists them
+    all); this test runs seed 7.
+    """
+    r = simulator_check(
+        Settings(db=":memory:"), SimConfig(users=3000, days=60, seed=7), k=20, epsilon=0.5, eval_sims=2_000,
+        probs=("learned",), bootstrap=20, bootstrap_sims=500,
+    )  # fmt: skip
+    c = r["learned"]
+    assert c.calibrated()
+    for m in c.methods:
+        assert m.relative_error is not None and abs(m.relative_error) < 0.05, m.method
+        assert m.estimation is not None and m.estimation.draws == 20 and m.estimation.stderr > 0
+    for g in c.margins:
+        assert g.agrees and abs(g.z) < 1.5, g.versus
+        assert g.realised.ci_low > 0  # IMM on learned probabilities beats both baselines for real
+    # the learned probabilities against the truth: right scale, right ranking, calibrated bins
+    cal = c.calibration
+    assert cal is not None
+    assert cal.mean_predicted == pytest.approx(cal.mean_true, rel=0.05)
+    assert cal.pearson > 0.75 and cal.spearman > 0.75
+    for b in cal.bins:
+        assert b.mean_predicted == pytest.approx(b.mean_true, rel=0.25, abs=0.005)
+    assert "learned from 200 cascades" in c.note

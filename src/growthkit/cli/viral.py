@@ -16,7 +16,7 @@ from rich.table import Table
 from growthkit.analytics.referral import ReferralQuery, ReferralResult
 from growthkit.cli.analytics import analytics
 from growthkit.cli.app import cli, db_option, err, make_settings, out, progress_bar
-from growthkit.models.influence import SpreadEstimate
+from growthkit.models.influence import SpreadEstimate, TruthComparison
 from growthkit.schema import EDGE_KINDS
 from growthkit.workflows.analytics import data_range, insight_actors
 from growthkit.workflows.results import DateRange, Period, SimConfig
@@ -71,6 +71,7 @@ def _num(v: float | None, digits: int = 1) -> str:
 @click.option("--model", type=click.Choice(["ic", "lt"]), default="ic", show_default=True, help="Diffusion model.")
 @click.option("--prob", type=click.Choice(PROB_MODELS), default="weighted-cascade", show_default=True)
 @click.option("--p", "p", type=float, default=0.1, show_default=True, help="Edge probability of --prob uniform.")
+@click.option("--cascades", type=FILE, help="Cascade log (Parquet/CSV: exposures, activations) for --prob cascades.")
 @click.option("--epsilon", type=float, default=0.5, show_default=True, help="IMM/OPIM-C slack: 1 - 1/e - epsilon.")
 @click.option("--ell", type=float, default=1.0, show_default=True, help="Failure probability 1/n^ell.")
 @click.option("--budget", type=float, help="Money for seeding (with --costs or --cost; default cost 1).")
@@ -93,6 +94,7 @@ def seeds(
     random_state: int,
     prob: str,
     p: float,
+    cascades: Path | None,
     as_json: bool,
     as_csv: bool,
     **opts: Any,
@@ -103,9 +105,12 @@ def seeds(
     growthkit viral seeds --k 50 --model ic --prob weighted-cascade --json
     growthkit viral seeds --graph edges.txt --prob file --algorithm opimc --epsilon 0.1
     growthkit viral seeds --budget 500 --costs costs.csv --consented
+    growthkit viral seeds --prob cascades --cascades share_cascades.parquet
     """
     settings = make_settings(db=db, threads=threads)
-    spec = GraphSpec(kinds=_kinds(kinds), graph_file=graph_file, undirected=undirected, prob=prob, p=p)
+    spec = GraphSpec(
+        kinds=_kinds(kinds), graph_file=graph_file, undirected=undirected, prob=prob, p=p, cascades=cascades
+    )
     request = SeedRequest(random_state=random_state, **opts)
     with progress_bar(enabled=err.is_terminal and not (as_json or as_csv)) as update:
         result = select_seeds(settings, request, spec, progress=update)
@@ -326,7 +331,13 @@ analytics.add_command(referral, "referral")  # also `growthkit analytics referra
 @click.option("--k", "k", default=50, show_default=True, help="Seeds per method.")
 @click.option("--epsilon", default=0.3, show_default=True, help="IMM's slack.")
 @click.option("--eval-sims", default=5_000, show_default=True, help="Monte-Carlo simulations per seed set and graph.")
-@click.option("--prob", "probs", multiple=True, type=click.Choice(CHECK_MODELS), help="Models (default: all).")
+@click.option(
+    "--prob", "--probs", "probs", multiple=True, type=click.Choice(CHECK_MODELS), help="Models (default: all)."
+)
+@click.option(
+    "--bootstrap", default=20, show_default=True, help="Refits of the learned model on resampled cascades (0: none)."
+)
+@click.option("--bootstrap-sims", default=500, show_default=True, help="Monte-Carlo simulations per bootstrap refit.")
 @click.option("--threads", type=int, help="Threads (default: $GROWTHKIT_THREADS or 2).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def check(
@@ -337,6 +348,8 @@ def check(
     epsilon: float,
     eval_sims: int,
     probs: tuple[str, ...],
+    bootstrap: int,
+    bootstrap_sims: int,
     threads: int | None,
     as_json: bool,
 ) -> None:
@@ -345,8 +358,9 @@ def check(
     config = SimConfig(users=users, days=days, seed=sim_seed)
     with progress_bar(enabled=err.is_terminal and not as_json) as update:
         r = simulator_check(
-            settings, config, k=k, epsilon=epsilon, eval_sims=eval_sims, probs=probs or CHECK_MODELS, progress=update
-        )
+            settings, config, k=k, epsilon=epsilon, eval_sims=eval_sims, probs=probs or CHECK_MODELS,
+            bootstrap=bootstrap, bootstrap_sims=bootstrap_sims, progress=update,
+        )  # fmt: skip
     if as_json:
         click.echo(json.dumps(r.to_dict(), indent=2, ensure_ascii=False))
         return
@@ -355,6 +369,19 @@ def check(
 
 def _pm(e: SpreadEstimate) -> str:
     return f"{e.mean:,.1f} ± {(e.ci_high - e.ci_low) / 2:,.1f}"
+
+
+def _print_calibration(prob: str, cal: TruthComparison) -> None:
+    t = Table(
+        title=f"{prob}: edge probabilities against the truth (Pearson {cal.pearson:.3f}, Spearman "
+        f"{cal.spearman:.3f}, mean {cal.mean_predicted:.4f} vs {cal.mean_true:.4f})",
+        box=box.SIMPLE_HEAD,
+    )
+    for col in ("estimated p from", "to", "edges", "mean estimated", "mean true"):
+        t.add_column(col, justify="right")
+    for b in cal.bins:
+        t.add_row(f"{b.lo:.4f}", f"{b.hi:.4f}", f"{b.edges:,}", f"{b.mean_predicted:.4f}", f"{b.mean_true:.4f}")
+    out.print(t)
 
 
 def _print_check(r: SimulatorCheck) -> None:
@@ -370,11 +397,25 @@ def _print_check(r: SimulatorCheck) -> None:
             t.add_row(c.prob, f"{c.mean_prob:.3f}", m.method, _pm(m.predicted), _pm(m.realised))
     out.print(t)
     mt = Table(title="IMM's margin over each baseline (paired differences, 95% intervals)")
-    for col in ("probabilities", "versus", "predicted margin", "realised margin", "realised / predicted"):
+    cols = ("probabilities", "versus", "predicted margin", "± estimation", "realised margin", "z (MC only)", "z")
+    for col in cols:
         mt.add_column(col, justify="right")
     for c in r.checks:
         for g in c.margins:
-            share = "–" if g.realised_share is None else f"{g.realised_share:.2f}"
-            mt.add_row(c.prob, g.versus, _pm(g.predicted), _pm(g.realised), share)
+            est = f"{1.96 * g.estimation_error:,.1f}" if g.estimation else "–"
+            mt.add_row(c.prob, g.versus, _pm(g.predicted), est, _pm(g.realised), f"{g.z_mc:+.2f}", f"{g.z:+.2f}")
     out.print(mt)
+    for c in r.checks:
+        if c.calibration is not None and c.prob != "truth":
+            _print_calibration(c.prob, c.calibration)
+    out.print(
+        "criterion: a model is calibrated when, for both margins, |predicted - realised| <= 1.96 sqrt(se_predicted^2"
+        " + se_realised^2 + rmse_estimation^2) (Monte-Carlo error of both runs plus the bootstrap's estimation error "
+        "over the observed cascades; z above; 'z (MC only)' leaves the estimation error out), and every predicted "
+        "spread is within 15% of its realised spread"
+    )
+    for c in r.checks:
+        worst = max((abs(m.relative_error) for m in c.methods if m.relative_error is not None), default=0.0)
+        verdict = "[green]calibrated[/]" if c.calibrated() else "[red]not calibrated[/]"
+        out.print(f"  {c.prob}: {verdict} (largest spread error {worst:.1%})" + (f"; {c.note}" if c.note else ""))
     out.print(f"[dim]{r.eval_sims:,} simulations per seed set and graph; seconds {r.seconds}[/]")

@@ -25,6 +25,7 @@ from growthkit.sim.campaigns import (
     definitions_table,
     exposure_table,
 )
+from growthkit.sim.cascades import CASCADE_STREAM, CASCADES_SCHEMA, cascade_table, simulate_cascades
 from growthkit.sim.catalog import N_TOP, TOP_NAMES, build_catalog, id_width
 from growthkit.sim.config import COUPON_TYPES, CUSTOMER_TYPES, SimConfig
 from growthkit.sim.frames import TS, chunk_tables, edge_tables, review_text_bank, take_or_null
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 TABLE_NAMES: tuple[str, ...] = ("events", "users", "items", "reviews", "edges")
 TRUTH_NAMES: tuple[str, ...] = ("users", "edges", "items", "categories", "experiments")
 EXPERIMENT_NAMES: tuple[str, ...] = ("exposures", "experiments")
+OBSERVATION_NAMES: tuple[str, ...] = ("share_cascades",)
 EDGE_SLICE = 1_000_000
 Progress = Callable[[int, int], None]
 
@@ -62,6 +64,9 @@ class SimManifest:
     experiment_files : dict
         The coupon campaigns as experiments: ``exposures`` (rows for the store's ``exposures``
         table) and ``experiments`` (one definition per campaign) to Parquet paths.
+    observation_files : dict
+        Observations outside the canonical tables: ``share_cascades`` (tracked share
+        campaigns, every exposure and activation; :mod:`growthkit.sim.cascades`).
     """
 
     out_dir: Path
@@ -71,6 +76,7 @@ class SimManifest:
     config: SimConfig
     seconds: float
     experiment_files: dict[str, Path] = field(default_factory=dict)
+    observation_files: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,8 @@ class SimData:
     """An in-memory simulation: the canonical tables plus the ground truth (all :class:`pyarrow.Table`).
 
     ``exposures`` and ``experiments`` are the coupon campaigns as experiments
-    (see :mod:`growthkit.sim.campaigns`).
+    (see :mod:`growthkit.sim.campaigns`); ``share_cascades`` logs the tracked share
+    campaigns, spread by the true influence probabilities (:mod:`growthkit.sim.cascades`).
     """
 
     config: SimConfig
@@ -90,6 +97,7 @@ class SimData:
     truth: dict[str, pa.Table] = field(default_factory=dict)
     exposures: pa.Table = field(default_factory=EXPOSURES_SCHEMA.empty_table)
     experiments: pa.Table = field(default_factory=EXPERIMENTS_SCHEMA.empty_table)
+    share_cascades: pa.Table = field(default_factory=CASCADES_SCHEMA.empty_table)
 
     @property
     def tables(self) -> dict[str, pa.Table]:
@@ -155,6 +163,8 @@ def _generate(config: SimConfig, progress: Progress | None) -> Iterator[tuple[st
         edges, truth = edge_tables(graph, lo, min(lo + EDGE_SLICE, graph.n_edges), width)
         yield "edges", edges
         yield "truth/edges", truth
+    cascade_rng = np.random.default_rng(np.random.SeedSequence(config.seed, spawn_key=(CASCADE_STREAM,)))
+    yield "share_cascades", cascade_table(simulate_cascades(graph, sk, cal, cascade_rng), width)
     texts = review_text_bank()
     n_events = n_reviews = 0
     for k in range(config.n_chunks):
@@ -191,7 +201,8 @@ def write_simulation(config: SimConfig, out_dir: Path, *, progress: Progress | N
     Writes ``events``, ``users``, ``items``, ``reviews`` and ``edges`` ``.parquet``
     files (contract column names; ``users`` also carries the raw fake PII columns
     ``name``, ``email``, ``phone``), the coupon campaigns as experiments
-    (``exposures.parquet``, ``experiments.parquet``), the ground truth under
+    (``exposures.parquet``, ``experiments.parquet``), the tracked share campaigns
+    (``share_cascades.parquet``), the ground truth under
     ``truth/`` and ``manifest.json``. The same config gives byte-identical Parquet files.
 
     Parameters
@@ -221,12 +232,14 @@ def write_simulation(config: SimConfig, out_dir: Path, *, progress: Progress | N
     files = {name: out_dir / f"{name}.parquet" for name in TABLE_NAMES}
     truth_files = {name: out_dir / "truth" / f"{name}.parquet" for name in TRUTH_NAMES}
     experiment_files = {name: out_dir / f"{name}.parquet" for name in EXPERIMENT_NAMES}
+    observation_files = {name: out_dir / f"{name}.parquet" for name in OBSERVATION_NAMES}
     writers: dict[str, pq.ParquetWriter] = {}
     rows: dict[str, int] = dict.fromkeys(TABLE_NAMES, 0)
     try:
         for name, table in _generate(config, progress):
             if name not in writers:
-                path = truth_files[name[6:]] if name.startswith("truth/") else {**files, **experiment_files}[name]
+                plain = {**files, **experiment_files, **observation_files}
+                path = truth_files[name[6:]] if name.startswith("truth/") else plain[name]
                 writers[name] = pq.ParquetWriter(path, table.schema, compression="zstd")
             writers[name].write_table(table, row_group_size=1_000_000)
             if name in rows:
@@ -234,6 +247,7 @@ def write_simulation(config: SimConfig, out_dir: Path, *, progress: Progress | N
         for name, path in (
             *files.items(),
             *experiment_files.items(),
+            *observation_files.items(),
             *(("truth/" + k, v) for k, v in truth_files.items()),
         ):
             if name not in writers:  # e.g. no edges at all: still write an empty file with the schema
@@ -250,6 +264,7 @@ def write_simulation(config: SimConfig, out_dir: Path, *, progress: Progress | N
         config=config,
         seconds=seconds,
         experiment_files=experiment_files,
+        observation_files=observation_files,
     )
     payload = {
         "config": config.to_dict(),
@@ -257,6 +272,7 @@ def write_simulation(config: SimConfig, out_dir: Path, *, progress: Progress | N
         "files": {k: v.name for k, v in files.items()},
         "truth_files": {k: f"truth/{v.name}" for k, v in truth_files.items()},
         "experiment_files": {k: v.name for k, v in experiment_files.items()},
+        "observation_files": {k: v.name for k, v in observation_files.items()},
         "seconds": round(seconds, 3),
     }
     (out_dir / "manifest.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -270,7 +286,7 @@ def _empty_table(name: str) -> pa.Table:
 
     schemas = {"edges": EDGES_SCHEMA, "truth/edges": EDGE_TRUTH_SCHEMA, "events": EVENTS_SCHEMA,
                "reviews": REVIEWS_SCHEMA, "exposures": EXPOSURES_SCHEMA, "experiments": EXPERIMENTS_SCHEMA,
-               "truth/experiments": EXPERIMENT_TRUTH_SCHEMA}
+               "truth/experiments": EXPERIMENT_TRUTH_SCHEMA, "share_cascades": CASCADES_SCHEMA}
     if name not in schemas:
         raise RuntimeError(f"simulator produced no {name!r} table; this is a bug, please report it")
     return schemas[name].empty_table()
@@ -307,4 +323,5 @@ def simulate(config: SimConfig) -> SimData:
         truth={name: get("truth/" + name) for name in TRUTH_NAMES},
         exposures=get("exposures"),
         experiments=get("experiments"),
+        share_cascades=get("share_cascades"),
     )

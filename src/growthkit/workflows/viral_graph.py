@@ -55,11 +55,12 @@ from growthkit.models.influence.diffusion import (
 from growthkit.models.influence.graph_sources import edge_positions
 from growthkit.schema import EDGE_KINDS
 from growthkit.store import Store, open_store
+from growthkit.workflows.viral_learn import learn_from_cascades, read_cascade_log
 
 log = logging.getLogger(__name__)
 
-PROB_MODELS: tuple[str, ...] = ("uniform", "weighted-cascade", "trivalency", "learned", "file")
-"""Edge probability models: see :mod:`growthkit.models.influence.probs`; ``file``: the edge list's third column."""
+PROB_MODELS: tuple[str, ...] = ("uniform", "weighted-cascade", "trivalency", "learned", "cascades", "file")
+"""Edge probability models: :mod:`growthkit.models.influence.probs`, ``cascades`` :mod:`.viral_learn`."""
 SEGMENTS_TABLE = "segments"
 Progress = Callable[[str, float], None]
 I64 = npt.NDArray[np.int64]
@@ -85,9 +86,11 @@ class GraphSpec:
         Read every edge-list line as a tie both ways.
     prob : str
         One of :data:`PROB_MODELS`. ``learned`` needs the store (it learns from who
-        referred whom); ``file`` needs ``graph_file`` with a third column.
+        referred whom); ``cascades`` needs the store and ``cascades``; ``file`` a third column.
     p : float
         The probability of the ``uniform`` model.
+    cascades : pathlib.Path or None
+        A cascade log (Parquet or CSV: exposures and activations) for ``prob="cascades"``.
     """
 
     kinds: tuple[str, ...] = EDGE_KINDS
@@ -95,6 +98,7 @@ class GraphSpec:
     undirected: bool = False
     prob: str = "weighted-cascade"
     p: float = 0.1
+    cascades: Path | None = None
 
     def __post_init__(self) -> None:
         if self.prob not in PROB_MODELS:
@@ -108,6 +112,8 @@ class GraphSpec:
             raise ConfigError("--prob file reads the probabilities from an edge list: give --graph FILE too")
         if self.prob == "learned" and self.graph_file is not None:
             raise ConfigError("--prob learned learns from the store's referrals; it cannot be used with --graph FILE")
+        if self.prob == "cascades" and (self.cascades is None or self.graph_file is not None):
+            raise ConfigError("--prob cascades learns from a cascade log on the store's graph: give --cascades FILE")
         if not 0.0 <= self.p <= 1.0:
             raise ConfigError(f"p must lie in [0, 1], got {self.p}")
 
@@ -153,6 +159,10 @@ def load_graph(store: Store | None, spec: GraphSpec, *, random_state: int = 0) -
     elif spec.prob == "learned":
         assert store is not None
         graph = learned_probabilities(store, graph, spec.kinds, notes)
+    elif spec.prob == "cascades" and store is not None and spec.cascades is not None:
+        fit = learn_from_cascades(store, graph, read_cascade_log(spec.cascades))
+        graph = fit.graph
+        notes.append(fit.note)
     elif not graph.prob.any():
         notes.append("every edge of the file has probability 0 (no third column?): nothing can spread")
     return graph, notes

@@ -20,9 +20,12 @@ from growthkit.models.influence.analysis import (
     referral_reach,
     spreaders,
 )
+from growthkit.models.influence.cascade_em import CascadeEM
+from growthkit.models.influence.cascade_log import CascadeTrials, cascade_trials
 from growthkit.models.influence.celf import CELF
 from growthkit.models.influence.communities import Communities, louvain, modularity
 from growthkit.models.influence.diffusion import DiffusionModel, SpreadEstimate, estimate_spread, exact_spread
+from growthkit.models.influence.edge_prior import EdgeFeatures, LogisticBetaPrior, edge_features, fit_logistic_beta
 from growthkit.models.influence.graph_sources import (
     Cascades,
     EdgeCounts,
@@ -54,19 +57,26 @@ from growthkit.models.influence.probs import (
 
 __all__ += [
     "BetaPrior",
+    "CascadeEM",
+    "CascadeTrials",
     "Cascades",
     "Communities",
     "DegreeDistribution",
     "EdgeCounts",
+    "EdgeFeatures",
     "EdgeListError",
     "LikelyPaths",
+    "LogisticBetaPrior",
     "PowerLawFit",
     "PropagationPath",
     "Spreaders",
     "TruthComparison",
     "activation_probabilities",
+    "cascade_trials",
     "compare_with_truth",
     "degree_distribution",
+    "edge_features",
+    "fit_logistic_beta",
     "fit_power_law",
     "graph_from_store",
     "learned",

@@ -102,8 +102,14 @@ class SocialGraph:
         if p.size and (np.isnan(p).any() or p.min() < 0.0 or p.max() > 1.0):
             raise SchemaError("edge probabilities must lie in [0, 1]; fix the weights or pick a model")
         return SocialGraph(
-            self.node_ids, self.indptr, self.indices, p,
-            self.rev_indptr, self.rev_indices, p[self.rev_edge], self.rev_edge,
+            self.node_ids,
+            self.indptr,
+            self.indices,
+            p,
+            self.rev_indptr,
+            self.rev_indices,
+            p[self.rev_edge],
+            self.rev_edge,
         )
 
     @classmethod
