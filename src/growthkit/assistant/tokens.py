@@ -2,7 +2,7 @@
 
 Latin text becomes lower-cased words with a light suffix stripper (``shipping``,
 ``shipped`` and ``ships`` all become ``ship``); runs of CJK characters become
-overlapping character bigrams (``退货政策`` -> ``退货 货政 政策``) plus, marked with a
+overlapping character bigrams (``退货运费`` -> ``退货 货运 运费``) plus, marked with a
 leading ``#``, their single characters. Bigrams are the classic segmenter-free index
 unit for Chinese retrieval (Nie, Gao, Zhang and Zhou, 2000, "On the use of words and
 n-grams for Chinese information retrieval", IRAL); single characters add recall for
@@ -30,15 +30,18 @@ _STOP_EN_WORDS = (
     "please tell about this that these those there here any some have has had if at by from as so than "
     "then also just get got want know let may might must need s t d ll ve re m o hi hello hey thanks "
     "thank something anything everything thing things stuff someone anyone like when where why whether "
-    "into out up down over under again very really still yet"
+    "into out up down over under again very really still yet "
+    "policy policies rule rules terms conditions"
 )
 STOP_EN: frozenset[str] = frozenset(_STOP_EN_WORDS.split())
-"""English words that carry no content for retrieval."""
+"""English words that carry no content for retrieval ("policy" and "rules" name the kind of
+answer wanted, not its topic: "What is your return policy?" is about returns)."""
 
 _STOP_ZH_WORDS = (
     "什么 怎么 怎样 多少 可以 能否 能不 是否 有没 没有 一下 这个 那个 请问 你们 我们 "
     "我的 您的 如果 还是 的话 就是 需要 想要 知道 一个 告诉 帮我 为什 么时 时候 所有 全部 一些 哪些 "
-    "这些 那些 已经 现在 还有 或者 因为 所以 但是 而且 然后 应该 能够 其他 其它 任何 都是"
+    "这些 那些 已经 现在 还有 或者 因为 所以 但是 而且 然后 应该 能够 其他 其它 任何 都是 "
+    "政策 规定 规则 条款"
 )
 STOP_ZH: frozenset[str] = frozenset(_STOP_ZH_WORDS.split())
 """Chinese bigrams that carry no content for retrieval."""
@@ -82,8 +85,8 @@ def tokenize(text: str) -> list[str]:
 
     Examples
     --------
-    >>> tokenize("When do parcels ship? 退货政策")
-    ['parcel', 'ship', '退货', '货政', '政策', '#退', '#货', '#政', '#策']
+    >>> tokenize("When do parcels ship? 退货运费")
+    ['parcel', 'ship', '退货', '货运', '运费', '#退', '#货', '#运', '#费']
     """
     out: list[str] = []
     for m in _TOKEN_RE.finditer(unicodedata.normalize("NFKC", text).lower()):
