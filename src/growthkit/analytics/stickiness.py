@@ -209,7 +209,26 @@ def run_stickiness(con: Any, query: StickinessQuery) -> StickinessResult:
     ['u1']
     """
     plan = _Plan(con, query)
-    ratio = plan.ratio().execute()
-    distribution = plan.distribution().execute()
+    # One statement for both views, as a union: they share the distinct (user, day) pairs, so
+    # the engine scans the events once (a common table expression) instead of twice.
+    r, d = plan.ratio(), plan.distribution()
+    cols = {"day": "date", "a": "int64", "b": "int64", "c": "int64", "x": "float64"}
+
+    def typed(t: ir.Table) -> ir.Table:
+        return t.select("part", **{k: t[k].cast(v) for k, v in cols.items()})
+
+    both = ibis.union(
+        typed(r.select(part=ibis.literal("ratio"), day=r.day, a=r.dau, b=r.wau, c=r.mau, x=r.dau_mau)),
+        typed(d.select(part=ibis.literal("dist"), day=d.period, a=d.days, b=d.users, c=ibis.literal(0), x=d.share)),
+    )
+    frame = both.execute()
+    rr = frame[frame["part"] == "ratio"].sort_values("day")
+    dd = frame[frame["part"] == "dist"].sort_values(["day", "a"])
+    ratio = pd.DataFrame(
+        {"day": rr["day"], "dau": rr["a"], "wau": rr["b"], "mau": rr["c"], "dau_mau": rr["x"]}
+    ).reset_index(drop=True)
+    distribution = pd.DataFrame({"period": dd["day"], "days": dd["a"], "users": dd["b"], "share": dd["x"]}).reset_index(
+        drop=True
+    )
     log.debug("stickiness: %d days, %d distribution rows", len(ratio), len(distribution))
     return StickinessResult(query=query, ratio=ratio, distribution=distribution)
