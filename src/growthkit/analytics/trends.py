@@ -223,6 +223,9 @@ class _Plan:
         self.stream = attach_breakdown(con, ev, query.breakdown)
         t = self.stream.filter(query.date_range.contains(self.stream.ts))
         self.in_range = t.mutate(period=truncate(t.ts, query.period))
+        # Distinct (user, breakdown, day) of the range: one expression object shared by the
+        # active-user counts and the day-window rolling counts, so the engine computes it once.
+        self.days_in_range = t.select("user_id", "breakdown", day=truncate(t.ts, Period.DAY)).distinct()
         self.starts = period_starts(query.date_range, query.period)
         last = [min(period_next(p, query.period) - timedelta(days=1), query.date_range.end) for p in self.starts]
         self.calendar = ibis.memtable(
@@ -237,7 +240,8 @@ class _Plan:
         """Distinct ``(period, breakdown, user_id)`` of the users behind a metric."""
         t = self.in_range
         if metric is TrendMetric.ACTIVE_USERS:
-            return self._users(t)
+            d = self.days_in_range
+            return self._users(d.mutate(period=truncate(d.day, self.q.period)))
         if metric is TrendMetric.NEW_USERS:
             born = first_seen(self.events, self.users, self.q.new_user)
             born = born.filter(self.q.date_range.contains(born.born_ts))
@@ -278,10 +282,14 @@ class _Plan:
             return g.select(*keys, value=g.value.cast("float64"))
         if metric in ROLLING_DAYS:
             w = ROLLING_DAYS[metric]
-            s = self.stream
-            lookback = _midnight(self.q.date_range.start - timedelta(days=w - 1))
-            s = s.filter((s.ts >= ibis.literal(lookback)) & (s.ts < ibis.literal(self.q.date_range.end_ts)))
-            counts = rolling_counts(s, self.calendar, w)
+            if w == 1:  # the day window needs no look-back: reuse the range's user-days
+                c = rolling_from_days(self.days_in_range, self.calendar, {"value": 1})
+                counts = c.select("period", "breakdown", value=c.value)
+            else:
+                s = self.stream
+                lookback = _midnight(self.q.date_range.start - timedelta(days=w - 1))
+                s = s.filter((s.ts >= ibis.literal(lookback)) & (s.ts < ibis.literal(self.q.date_range.end_ts)))
+                counts = rolling_counts(s, self.calendar, w)
             return counts.filter(counts.value > 0)
         if metric is TrendMetric.CONVERSION:
             act = self._count(self.actor_rows(TrendMetric.ACTIVE_USERS)).rename(active="value")
