@@ -58,6 +58,7 @@ bench: $(STAMP)
 	$(PY) bench/ingest.py
 	$(PY) bench/viral.py
 	$(PY) bench/customers.py
+	$(PY) bench/recommend.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

@@ -30,7 +30,7 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SECTIONS = ("kpis", "trends", "aarrr", "funnel", "retention", "ltv", "lifecycle", "experiments")
+SECTIONS = ("kpis", "trends", "aarrr", "funnel", "retention", "ltv", "lifecycle", "experiments", "recommendations")
 
 CHART_STATE = """
 () => [...document.querySelectorAll('figure svg.chart')].map((svg) => {

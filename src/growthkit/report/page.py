@@ -13,6 +13,7 @@ from growthkit.report.build_churn import churn_section
 from growthkit.report.build_clv import clv_section
 from growthkit.report.build_cohorts import aarrr_section, funnel_section, ltv_section, retention_section
 from growthkit.report.build_experiments import experiments_section
+from growthkit.report.build_recommend import recommend_section
 from growthkit.report.build_segments import segments_section
 from growthkit.report.format import Unit
 from growthkit.report.html import ReportMeta, Section, render_page
@@ -59,6 +60,7 @@ def build_sections(data: ReportData) -> list[Section]:
     ]
     sections += [churn_section(data.churn, money)] if data.churn else []
     sections += [segments_section(data.segments)] if data.segments else []
+    sections += [recommend_section(data.recommend)] if data.recommend is not None else []
     return sections + ([clv_section(data.clv)] if data.clv is not None else [])
 
 

@@ -29,6 +29,7 @@ from growthkit.ingest.summary import StoreSummary
 from growthkit.sim import SimConfig, SimManifest, write_simulation
 from growthkit.workflows.data import ingest_files, store_status
 from growthkit.workflows.experiments import analyze_experiment, record_experiment_tables
+from growthkit.workflows.recommend import recommend_demo
 from growthkit.workflows.report import ReportData, gather_report
 
 LOAD_ORDER = ("items", "users", "events", "reviews", "edges")
@@ -124,6 +125,11 @@ def _experiment(ctx: DemoContext) -> None:
     }
 
 
+def _recommend(ctx: DemoContext) -> None:
+    """Compare recommenders by time on the store, train the best, store every customer's top 20."""
+    ctx.results["recommend"] = recommend_demo(ctx.settings, progress=ctx.progress)
+
+
 def _report(ctx: DemoContext) -> None:
     """Compute the growth report of the demo store and, given a renderer, write ``out_dir/report.html``."""
     data = gather_report(ctx.settings, progress=ctx.progress)
@@ -139,6 +145,7 @@ DEMO_STEPS: list[DemoStep] = [
     ("load it into the store", _load),
     ("summarise the store", _summarise),
     ("analyse a coupon campaign as an A/B test", _experiment),
+    ("recommend products to every customer", _recommend),
     ("write the HTML report", _report),
 ]
 """The demo, in order. Append ``(name, step)`` to add a feature to ``growthkit demo``."""

@@ -32,6 +32,7 @@ from growthkit.workflows.churn_report import ChurnReport, read_churn_report
 from growthkit.workflows.clv import read_holdout
 from growthkit.workflows.data import last_event_day
 from growthkit.workflows.experiments import DEFAULT_METRICS, analyze_in_store
+from growthkit.workflows.recommend import RecommendReport, read_recommend_report
 from growthkit.workflows.segments import SavedSegmentation, read_segment_profiles
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,8 @@ class ReportData:
     """The churn and propensity scores saved by ``growthkit predict churn|purchase``; empty when there are none."""
     segments: tuple[SavedSegmentation, ...] = ()
     """The segmentations saved by ``growthkit segment rfm|cluster`` (``segment_profiles``); empty when none."""
+    recommend: RecommendReport | None = None
+    """The recommendations saved by ``growthkit recommend train`` (and their evaluation); None when none."""
 
 
 def report_range(
@@ -208,6 +211,7 @@ def gather_report(
         clv = read_holdout(store)
         churn = read_churn_report(store)
         segments = read_segment_profiles(store)
+        recommend = read_recommend_report(store)
     return ReportData(
         store=str(settings.db),
         current=rng,
@@ -221,4 +225,5 @@ def gather_report(
         clv=clv,
         churn=churn,
         segments=segments,
+        recommend=recommend,
     )
