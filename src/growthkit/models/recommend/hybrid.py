@@ -16,12 +16,20 @@ Training (``fit``)
        users with labels. A label is a positive example only when some recall proposed it;
        ``candidate_recall_`` reports the share of labels that were (recall@N of the candidate
        stage), which bounds what the ranker can reach.
-    3. Train the ranker on the groups with at least one positive.
+    3. Train the ranker on the groups with at least one positive. It boosts from the order of
+       the recall whose ranks give the best NDCG@10 on the labels (initial score
+       ``-log(rank)``), so its trees learn corrections to that recall rather than the whole
+       order from nothing; the recall features are monotone (a better recall score or rank
+       never lowers an item), and when there are enough groups a fifth of them stops the
+       boosting once their NDCG@10 stops improving. With few labels (one last item per user)
+       an unconstrained ranker started from zero over-fits and falls far below its own best
+       recall; this way it stays close to that recall unless the trees help on unseen users.
     4. Refit the recalls on all training data for serving.
 
 Serving
     Known users: the recalls' candidates (plus the user's seen items, so that
-    ``exclude_seen=False`` can return them) scored by the ranker; every other item scores
+    ``exclude_seen=False`` can return them) scored by the ranker (its trees plus the base
+    recall's ``-log(rank)``, as in training); every other item scores
     ``-inf``, so the base class's ``exclude_seen``, allow and block lists work unchanged and a
     user gets at most the candidate count of items. New visitors (``recommend_from_items``):
     the recalls' fold-in, with the ranker's user features computed from the given items.
@@ -68,6 +76,7 @@ from growthkit.models.recommend.ranker_features import (
 log = logging.getLogger(__name__)
 
 F32 = NDArray[np.float32]
+F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 
 DEFAULT_RECALLS: tuple[tuple[str, dict[str, Any]], ...] = (("itemknn", {}), ("popularity", {}))
@@ -78,6 +87,12 @@ _CHUNK_CELLS = 1 << 24
 
 _MAX_GROUP = 10_000
 """LightGBM's LambdaRank refuses query groups with more rows than this."""
+
+_MIN_VALID_GROUPS = 5
+"""Early stopping needs this many validation query groups (a fifth of the groups is used)."""
+
+_PATIENCE = 10
+"""Boosting rounds without a better validation NDCG@10 before the ranker stops."""
 
 
 def _lightgbm() -> Any:
@@ -125,6 +140,8 @@ class Hybrid(Recommender):
         The trained ranker.
     feature_names_ : list of str
         Ranker feature names in column order.
+    base_recall_ : int
+        Index (in ``recalls``) of the recall whose ranks are the ranker's initial score.
     split_ : str
         How labels were held out: ``"last"``, ``"time"`` or ``"random"``.
     candidate_recall_ : float
@@ -261,20 +278,42 @@ class Hybrid(Recommender):
                 f"none of the {len(users)} users' held-out items was among the recalls' candidates, so the ranker "
                 "has nothing to learn; add a recall model that reaches them or raise n_candidates"
             )
-        ranker = lgb.LGBMRanker(
-            objective="lambdarank",
-            n_estimators=self.n_estimators,
-            learning_rate=self.learning_rate,
-            num_leaves=self.num_leaves,
-            min_child_samples=self.min_child_samples,
-            random_state=self.random_state,
-            n_jobs=self.n_jobs,
-            deterministic=True,
-            force_row_wise=True,
-            verbose=-1,
+        x_all, y_all = np.vstack(xs), np.concatenate(ys)
+        group = np.asarray(groups, dtype=np.int64)
+        n_rec = len(specs)
+        self.base_recall_ = _best_recall(x_all[:, n_rec : 2 * n_rec], y_all, group)
+        init = _prior(x_all, self.base_recall_, n_rec, self.n_candidates)
+        ranker_params = {
+            "objective": "lambdarank",
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_child_samples": self.min_child_samples,
+            "monotone_constraints": _monotone(n_rec),
+            "eval_at": [10],
+            "seed": self.random_state,
+            "num_threads": self.n_jobs,
+            "deterministic": True,
+            "force_row_wise": True,
+            "verbose": -1,
+        }
+        # a fifth of the groups (when there are enough) stops the boosting once NDCG@10 on
+        # users it did not learn from stops improving: few labels must not be over-fitted
+        valid = _validation_groups(len(group), rng)
+        in_valid = np.repeat(valid, group)
+        train_set = lgb.Dataset(
+            x_all[~in_valid], y_all[~in_valid], group=group[~valid], init_score=init[~in_valid], params=ranker_params
         )
-        ranker.fit(np.vstack(xs), np.concatenate(ys), group=np.asarray(groups, dtype=np.int64))
-        self.ranker_ = ranker.booster_
+        valid_sets, callbacks = [], []
+        if valid.any():
+            valid_sets = [
+                lgb.Dataset(
+                    x_all[in_valid], y_all[in_valid], group=group[valid], init_score=init[in_valid], reference=train_set
+                )
+            ]
+            callbacks = [lgb.early_stopping(_PATIENCE, first_metric_only=True, verbose=False)]
+        self.ranker_ = lgb.train(
+            ranker_params, train_set, num_boost_round=self.n_estimators, valid_sets=valid_sets, callbacks=callbacks
+        )
         self.feature_names_ = feature_names(len(specs))
         self.n_ranker_queries_ = len(groups)
         self.n_ranker_rows_ = int(sum(groups))
@@ -352,7 +391,8 @@ class Hybrid(Recommender):
         out = np.full((n_rows, n_items), -np.inf, dtype=np.float32)
         if len(cands.rows):
             feats = features(cands, blocks, profiles, activity, self.items_)
-            out[cands.rows, cands.cols] = self.ranker_.predict(feats, num_threads=self.n_jobs)
+            raw = self.ranker_.predict(feats, num_threads=self.n_jobs)
+            out[cands.rows, cands.cols] = raw + _prior(feats, self.base_recall_, len(blocks), self.n_candidates)
         return out
 
     def _score_users(self, rows: I64) -> NDArray[np.floating[Any]]:
@@ -375,6 +415,7 @@ class Hybrid(Recommender):
                 [self.candidate_recall_, self.n_ranker_queries_, self.n_ranker_rows_], dtype=np.float64
             ),
             "recall_candidate_recall": self.recall_candidate_recall_,
+            "base_recall": np.asarray([self.base_recall_], dtype=np.int64),
         }
         state.update({f"items__{k}": v for k, v in item_table_arrays(self.items_).items()})
         for j, model in enumerate(self.recalls_):
@@ -394,6 +435,8 @@ class Hybrid(Recommender):
         self.n_ranker_queries_ = int(diag[1])
         self.n_ranker_rows_ = int(diag[2])
         self.recall_candidate_recall_ = state["recall_candidate_recall"]
+        # files saved before the ranker boosted from a recall's ranks have no base recall
+        self.base_recall_ = int(state["base_recall"][0]) if "base_recall" in state else -1
         self.items_ = item_table_from_arrays(
             {k.removeprefix("items__"): v for k, v in state.items() if k.startswith("items__")}
         )
@@ -433,6 +476,52 @@ def restore_submodel(parent: Recommender, state: dict[str, NDArray[Any]], prefix
     model._build_maps()
     model._restore({k.removeprefix(f"{prefix}__"): v for k, v in state.items() if k.startswith(f"{prefix}__")})
     return model
+
+
+def _monotone(n_recalls: int) -> list[int]:
+    """Monotone constraints: a higher recall score, a better recall rank, more recalls never hurt."""
+    return [1] * n_recalls + [-1] * n_recalls + [1] + [0] * (len(feature_names(n_recalls)) - 2 * n_recalls - 1)
+
+
+def _prior(feats: NDArray[Any], base: int, n_recalls: int, n_candidates: int) -> F64:
+    """The ranker's starting score: ``-log(rank)`` in the base recall (``-log(n + 1)`` when unranked).
+
+    The trees learn corrections to the base recall's order, so a ranker with little to learn
+    (few labels, or labels unlike the serving situation) stays close to its best recall.
+    """
+    if base < 0:
+        return np.zeros(len(feats), dtype=np.float64)
+    rank = np.asarray(feats[:, n_recalls + base], dtype=np.float64)
+    rank = np.where(np.isfinite(rank), rank, float(n_candidates) + 1.0)
+    out: F64 = -np.log(rank)
+    return out
+
+
+def _best_recall(ranks: NDArray[Any], y: NDArray[Any], group: I64) -> int:
+    """The recall whose rank order has the highest mean NDCG@10 on the training labels."""
+    starts = np.concatenate(([0], np.cumsum(group)))[:-1]
+    qid = np.repeat(np.arange(len(group)), group)
+    best, best_ndcg = 0, -np.inf
+    for j in range(ranks.shape[1]):
+        r = np.asarray(ranks[:, j], dtype=np.float64)
+        r = np.where(np.isfinite(r), r, np.inf)
+        order = np.lexsort((r, qid))  # by query, then rank
+        pos = np.empty(len(r), dtype=np.int64)
+        pos[order] = np.arange(len(r)) - starts[qid[order]]
+        gain = np.where((pos < 10) & (y > 0), 1.0 / np.log2(pos + 2.0), 0.0)
+        ndcg = float(np.bincount(qid, weights=gain, minlength=len(group)).mean())
+        if ndcg > best_ndcg:
+            best, best_ndcg = j, ndcg
+    return best
+
+
+def _validation_groups(n_groups: int, rng: np.random.Generator) -> NDArray[np.bool_]:
+    """A random fifth of the query groups for early stopping; none when too few groups."""
+    valid = np.zeros(n_groups, dtype=bool)
+    n_valid = n_groups // 5
+    if n_valid >= _MIN_VALID_GROUPS:
+        valid[rng.choice(n_groups, size=n_valid, replace=False)] = True
+    return valid
 
 
 def _is_int(value: Any, low: int) -> bool:
