@@ -53,7 +53,9 @@ class Settings(BaseSettings):
         "auto", description="Text generator: auto, llama_cpp, openai or template (auto: model file, else endpoint)."
     )
     llm_model_path: Path | None = Field(None, description="GGUF file for the llama_cpp backend.")
-    llm_threads: int = Field(2, ge=1, description="CPU threads of the local model (1-2 on small machines).")
+    llm_threads: int = Field(
+        1, ge=1, description="CPU threads of the local model (1 on a shared 2-core machine: 2 collapse under load)."
+    )
     llm_context: int = Field(2048, ge=256, description="Context length of the local model, in tokens.")
     openai_base_url: str | None = Field(
         None, description="OpenAI-compatible endpoint, e.g. https://api.deepseek.com/v1."

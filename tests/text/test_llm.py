@@ -30,12 +30,15 @@ from growthkit.text.llm import (
     make_generator,
 )
 
+from .llm_conformance import TextGeneratorConformance
+
 
 class _Handler(BaseHTTPRequestHandler):
     """Answers chat completions by echoing the last user message; scripted failures first."""
 
     fail_first: ClassVar[list[int]] = []
     seen: ClassVar[list[dict[str, Any]]] = []
+    refuse_json_schema: ClassVar[bool] = False
 
     def log_message(self, *args: Any) -> None:  # keep test output quiet
         pass
@@ -48,6 +51,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(code)
             self.end_headers()
             self.wfile.write(b'{"error": {"message": "scripted failure"}}')
+            return
+        if type(self).refuse_json_schema and body.get("response_format", {}).get("type") == "json_schema":
+            self.send_response(500)  # what llama-cpp-python's server answers
+            self.end_headers()
+            self.wfile.write(
+                b'{"error": {"message": "loc: (body, response_format, type): expected text or json_object"}}'
+            )
             return
         last = [m["content"] for m in body["messages"] if m["role"] == "user"][-1]
         text = json.dumps({"echo": last}) if "response_format" in body else f"echo: {last}"
@@ -68,6 +78,7 @@ class _Handler(BaseHTTPRequestHandler):
 def server() -> Iterator[str]:
     _Handler.fail_first = []
     _Handler.seen = []
+    _Handler.refuse_json_schema = False
     srv = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
@@ -88,25 +99,14 @@ def generator(request: pytest.FixtureRequest, server: str) -> TextGenerator:
 # ---------------------------------------------------------------- conformance
 
 
-def test_conformance_generate_returns_provenance(generator: TextGenerator) -> None:
-    assert isinstance(generator, TextGenerator)
-    out = generator.generate(GenerationRequest(messages=chat("be brief", "hello"), max_tokens=16))
-    assert isinstance(out, Generation)
-    assert out.text  # something came back
-    assert out.backend == generator.backend and out.model
-    assert out.seconds >= 0 and out.completion_tokens >= 1
-    assert out.is_template is (generator.backend == "template")
+class TestConformance(TextGeneratorConformance):
+    """The shared suite (``llm_conformance.py``) on the template backend and on ``openai`` against the fake."""
 
 
-def test_conformance_json_schema_gives_json(generator: TextGenerator) -> None:
+def test_json_answers_carry_the_facts_or_the_echo(generator: TextGenerator) -> None:
     schema = {"type": "object", "properties": {"echo": {"type": "string"}}, "required": ["echo"]}
     req = GenerationRequest(messages=chat("json only", "hi"), json_schema=schema, facts={"echo": "hi"})
     assert generator.generate(req).json() == {"echo": "hi"}
-
-
-def test_conformance_is_repeatable_when_deterministic(generator: TextGenerator) -> None:
-    req = GenerationRequest(messages=chat("s", "same question"), temperature=0.0, seed=1)
-    assert generator.generate(req).text == generator.generate(req).text
 
 
 # ---------------------------------------------------------------- request validation
@@ -183,6 +183,36 @@ def test_openai_auth_errors_fail_at_once(server: str) -> None:
     with pytest.raises(TextBackendError, match="openai_api_key"):
         gen.generate(GenerationRequest(messages=chat("s", "x")))
     assert len(_Handler.seen) == 1
+
+
+def test_openai_json_mode_falls_back_to_json_object_once(server: str) -> None:
+    _Handler.refuse_json_schema = True
+    schema = {"type": "object", "properties": {"echo": {"type": "string"}}, "required": ["echo"]}
+    gen = OpenAIGenerator(base_url=server, model="m", retries=2, backoff=0.01)
+    req = GenerationRequest(messages=chat("json", "q"), json_schema=schema)
+    assert gen.generate(req).json() == {"echo": "q"}
+    assert gen.json_mode == "json_object"
+    formats = [r["body"]["response_format"] for r in _Handler.seen]
+    assert [f["type"] for f in formats] == ["json_schema", "json_object"]  # one probe, not three retries
+    assert formats[1]["schema"] == schema
+    gen.generate(req)
+    assert [r["body"]["response_format"]["type"] for r in _Handler.seen[2:]] == ["json_object"]  # remembered
+    plain = gen.generate(GenerationRequest(messages=chat("s", "x")))
+    assert plain.text == "echo: x" and "response_format" not in _Handler.seen[-1]["body"]
+
+
+def test_openai_json_mode_keeps_json_schema_and_retries_other_errors(server: str) -> None:
+    schema = {"type": "object", "properties": {"echo": {"type": "string"}}}
+    _Handler.fail_first = [503]
+    gen = OpenAIGenerator(base_url=server, model="m", retries=2, backoff=0.01)
+    assert gen.generate(GenerationRequest(messages=chat("s", "x"), json_schema=schema)).json() == {"echo": "x"}
+    assert gen.json_mode == "json_schema"
+    assert [r["body"]["response_format"]["type"] for r in _Handler.seen] == ["json_schema", "json_schema"]
+    forced = OpenAIGenerator(base_url=server, model="m", json_mode="json_object")
+    forced.generate(GenerationRequest(messages=chat("s", "x"), json_schema=schema))
+    assert _Handler.seen[-1]["body"]["response_format"] == {"type": "json_object", "schema": schema}
+    with pytest.raises(ConfigError, match="json_mode"):
+        OpenAIGenerator(base_url=server, model="m", json_mode="grammar")
 
 
 def test_openai_unreachable_endpoint() -> None:

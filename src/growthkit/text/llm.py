@@ -190,11 +190,20 @@ class OpenAIGenerator:
     Retries timeouts, connection errors, 429 and 5xx answers with exponential backoff
     (0.5 s, 1 s, 2 s, ...); other errors fail at once with the server's message.
     Only the standard library is used for HTTP.
+
+    JSON-schema requests are sent the way ``json_mode`` says: ``"json_schema"``
+    (``response_format={"type": "json_schema", ...}``: OpenAI, vLLM, Ollama),
+    ``"json_object"`` (``{"type": "json_object", "schema": ...}``: DeepSeek, DashScope,
+    llama-cpp-python's server, which constrains to the schema) or ``"auto"`` (the
+    default): try ``json_schema`` once, and when the server refuses it with an error
+    that names ``response_format``/``json_schema``, switch to ``json_object`` for this
+    and every later request of the generator.
     """
 
     backend = "openai"
     supports_json_schema = True
     deterministic = False
+    JSON_MODES = ("auto", "json_schema", "json_object")
 
     def __init__(
         self,
@@ -205,22 +214,53 @@ class OpenAIGenerator:
         timeout: float = 60.0,
         retries: int = 3,
         backoff: float = 0.5,
+        json_mode: str = "auto",
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"openai_base_url must start with http:// or https://, got {base_url!r}")
+        if json_mode not in self.JSON_MODES:
+            raise ConfigError(f"json_mode must be one of {', '.join(self.JSON_MODES)}, not {json_mode!r}")
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.api_key = api_key
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
+        self.json_mode = json_mode
 
-    def _post(self, path: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    def _post(self, path: str, payload: Mapping[str, Any], *, retries: int | None = None) -> dict[str, Any]:
         url = f"{self.base_url}/{path.lstrip('/')}"
         return post_json(
-            url, payload, api_key=self.api_key, timeout=self.timeout, retries=self.retries, backoff=self.backoff,
-            what="openai backend",
+            url, payload, api_key=self.api_key, timeout=self.timeout,
+            retries=self.retries if retries is None else retries, backoff=self.backoff, what="openai backend",
         )  # fmt: skip
+
+    def _complete(self, payload: dict[str, Any], schema: Mapping[str, Any] | None) -> dict[str, Any]:
+        """POST a chat completion, sending ``schema`` in the form the server accepts (see the class)."""
+        if schema is None:
+            return self._post("chat/completions", payload)
+        as_object = {"type": "json_object", "schema": dict(schema)}
+        if self.json_mode == "json_object":
+            return self._post("chat/completions", {**payload, "response_format": as_object})
+        strict = {
+            "type": "json_schema",
+            "json_schema": {"name": "answer", "schema": dict(schema), "strict": True},
+        }
+        if self.json_mode == "json_schema":
+            return self._post("chat/completions", {**payload, "response_format": strict})
+        try:  # auto: one plain attempt tells whether the server takes json_schema
+            data = self._post("chat/completions", {**payload, "response_format": strict}, retries=0)
+        except TextBackendError as exc:
+            message = str(exc)
+            if "response_format" not in message and "json_schema" not in message:
+                data = self._post("chat/completions", {**payload, "response_format": strict})
+                self.json_mode = "json_schema"
+                return data
+            logger.info("%s refuses json_schema response formats; using json_object: %s", self.base_url, message[:200])
+            self.json_mode = "json_object"
+            return self._post("chat/completions", {**payload, "response_format": as_object})
+        self.json_mode = "json_schema"
+        return data
 
     def generate(self, request: GenerationRequest) -> Generation:
         payload: dict[str, Any] = {
@@ -233,13 +273,8 @@ class OpenAIGenerator:
             payload["stop"] = list(request.stop)
         if request.seed is not None:
             payload["seed"] = request.seed
-        if request.json_schema is not None:
-            payload["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": "answer", "schema": dict(request.json_schema), "strict": True},
-            }
         t0 = time.perf_counter()
-        data = self._post("chat/completions", payload)
+        data = self._complete(payload, request.json_schema)
         try:
             choice = data["choices"][0]
             text = choice["message"]["content"] or ""

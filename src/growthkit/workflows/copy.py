@@ -38,7 +38,8 @@ from growthkit.campaigns.copy.policy import DEFAULT_POLICY
 from growthkit.config import Settings
 from growthkit.errors import ConfigError, GrowthkitError
 from growthkit.store import Store, open_store
-from growthkit.text.llm import TextGenerator, make_generator
+from growthkit.text.llm import TextGenerator
+from growthkit.workflows.llm import generator_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ def list_segments(store: Store) -> list[str]:
 
 def copy_generator(settings: Settings) -> TextGenerator:
     """The generator the settings ask for, with the copy template registered for the template backend."""
-    return make_generator(settings, renderers={TASK: render_marketing_copy})
+    return generator_from_settings(settings, renderers={TASK: render_marketing_copy})
 
 
 def _open(settings: Settings, use_cache: bool) -> Store:

@@ -50,7 +50,7 @@ from growthkit.models.text.topics import Topic, TopicModel
 from growthkit.models.text.trend import Period, TrendPoint, period_start, sentiment_trend
 from growthkit.store import Store, open_store
 from growthkit.text.embed import EMBED_BACKENDS, Embedder, TfidfEmbedder, make_embedder
-from growthkit.text.llm import make_generator
+from growthkit.workflows.llm import generator_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -393,7 +393,7 @@ def review_topics(
         rest = order.index[max_texts:].tolist()
         if rest:
             topic_of.update(zip(rest, model.predict(rest).tolist(), strict=True))
-        generator = make_generator(settings, renderers=RENDERERS)
+        generator = generator_from_settings(settings, renderers=RENDERERS)
         topics = name_topics(model.topics_, generator)
     per_text = texts.map(topic_of)
     notes = () if not rest else (f"fitted on the {max_texts} most frequent texts; {len(rest)} more assigned",)

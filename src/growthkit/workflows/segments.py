@@ -54,8 +54,9 @@ from growthkit.models.segment import (
     write_personas,
 )
 from growthkit.store import Store, open_store
-from growthkit.text.llm import TextGenerator, make_generator
+from growthkit.text.llm import TextGenerator
 from growthkit.workflows.data import last_event_day
+from growthkit.workflows.llm import generator_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -374,7 +375,7 @@ def segment_users(
         raise ConfigError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
     if algorithm not in ALGORITHMS:
         raise ConfigError(f"algorithm must be one of {', '.join(ALGORITHMS)}, not {algorithm!r}")
-    gen = generator if generator is not None else make_generator(settings, renderers=PERSONA_RENDERERS)
+    gen = generator if generator is not None else generator_from_settings(settings, renderers=PERSONA_RENDERERS)
     notes: list[str] = []
     with open_store(settings, read_only=not save and not settings.is_memory) as store:
         cut = cutoff or default_cutoff(store)
