@@ -1,7 +1,5 @@
-"""Helpers of :class:`~growthkit.models.recommend.hybrid.Hybrid`: saving sub-models, and the ranker's prior.
+"""Helpers of :class:`~growthkit.models.recommend.hybrid.Hybrid`: the ranker's prior and checks.
 
-* :func:`submodel_state` / :func:`restore_submodel`: a wrapper model's recall models saved
-  under a key prefix (their name, parameters and learned arrays) and rebuilt on load.
 * :func:`_best_recall`, :func:`_prior`, :func:`_monotone`, :func:`_validation_groups`: the
   ranker starts from its best recall's ranking (an ``init_score``), may only raise an item with a
   better recall score or rank (monotone constraints), and stops early on held-out query groups.
@@ -9,14 +7,12 @@
 
 from __future__ import annotations
 
-import json
 import numbers
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from growthkit.models.recommend.base import Recommender, RecommendError, _jsonable, registered_models
 from growthkit.models.recommend.ranker_features import (
     feature_names,
 )
@@ -26,41 +22,6 @@ I64 = NDArray[np.int64]
 
 _MIN_VALID_GROUPS = 5
 """Early stopping needs at least this many held-out query groups (a fifth of the users)."""
-
-
-def submodel_state(model: Recommender, prefix: str) -> dict[str, NDArray[Any]]:
-    """A fitted sub-model's name, params and learned arrays under keys starting with ``prefix``.
-
-    The sub-model must share its parent's ids and training matrix (those are saved once, by
-    the parent). Keys: ``{prefix}_header`` (JSON as uint8) and ``{prefix}__{key}`` per array.
-    """
-    header = {"model": model.name, "params": _jsonable(model.get_params())}
-    out: dict[str, NDArray[Any]] = {f"{prefix}_header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)}
-    for key, value in model._state().items():
-        out[f"{prefix}__{key}"] = np.asarray(value)
-    return out
-
-
-def restore_submodel(parent: Recommender, state: dict[str, NDArray[Any]], prefix: str) -> Recommender:
-    """Rebuild a sub-model written by :func:`submodel_state` on ``parent``'s ids and matrix."""
-    try:
-        header = json.loads(state[f"{prefix}_header"].tobytes().decode())
-    except KeyError as exc:
-        raise RecommendError(f"saved Hybrid lacks sub-model {prefix!r}; the file is incomplete") from exc
-    cls = registered_models().get(header["model"])
-    if cls is None:
-        raise RecommendError(
-            f"saved sub-model {header['model']!r} is not registered; import its module first "
-            f"(known: {sorted(registered_models())})"
-        )
-    model = cls(**header["params"])
-    model.user_ids_ = parent.user_ids_
-    model.item_ids_ = parent.item_ids_
-    model.user_items_ = parent.user_items_
-    model.item_popularity_ = parent.item_popularity_
-    model._build_maps()
-    model._restore({k.removeprefix(f"{prefix}__"): v for k, v in state.items() if k.startswith(f"{prefix}__")})
-    return model
 
 
 def _monotone(n_recalls: int) -> list[int]:

@@ -26,17 +26,17 @@ import inspect
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 from scipy import sparse
 
 from growthkit.errors import GrowthkitError, NotFittedError
 from growthkit.features.interactions import Interactions
+from growthkit.models.recommend.results import Recommendations as Recommendations  # re-exported
+from growthkit.models.recommend.results import top_k as top_k  # re-exported
 
 F32 = NDArray[np.float32]
 I64 = NDArray[np.int64]
@@ -50,78 +50,6 @@ _CHUNK_CELLS = 1 << 21
 
 class RecommendError(GrowthkitError, ValueError):
     """A recommender was given inputs it cannot use (empty data, bad k, unknown saved format)."""
-
-
-@dataclass(frozen=True, eq=False)
-class Recommendations:
-    """Top-k answers for a batch of queries (users or items).
-
-    Attributes
-    ----------
-    query_ids
-        The user (or item) ids asked about, in the order asked.
-    item_ids
-        ``(n, k)`` object array of recommended item ids, best first; ``None`` pads rows that
-        have fewer than ``k`` eligible items.
-    scores
-        ``(n, k)`` float array of the model's scores; ``nan`` where padded.
-    fallback
-        ``(n,)`` bool: the row was answered by popularity because the query was unknown.
-    """
-
-    query_ids: NDArray[np.str_]
-    item_ids: NDArray[np.object_]
-    scores: NDArray[np.float64]
-    fallback: NDArray[np.bool_]
-
-    def __len__(self) -> int:
-        return len(self.query_ids)
-
-    def items_of(self, query_id: Any) -> list[str]:
-        """The recommended item ids of one query, best first, without padding."""
-        hits = np.flatnonzero(self.query_ids == str(query_id))
-        if hits.size == 0:
-            raise KeyError(f"{query_id!r} was not among the queries")
-        return [i for i in self.item_ids[hits[0]].tolist() if i is not None]
-
-    def to_frame(self) -> pd.DataFrame:
-        """Long format ``query_id, rank, item_id, score, fallback`` (rank starts at 1), padding dropped."""
-        n, k = self.item_ids.shape
-        frame = pd.DataFrame(
-            {
-                "query_id": np.repeat(self.query_ids, k),
-                "rank": np.tile(np.arange(1, k + 1), n),
-                "item_id": self.item_ids.ravel(),
-                "score": self.scores.ravel(),
-                "fallback": np.repeat(self.fallback, k),
-            }
-        )
-        return frame[frame["item_id"].notna()].reset_index(drop=True)
-
-
-def top_k(scores: NDArray[np.floating[Any]], k: int) -> tuple[I64, NDArray[np.float64]]:
-    """Column numbers and values of the ``k`` largest finite scores per row, best first.
-
-    Ties are broken by the lower column number. Entries that are ``-inf`` or ``nan`` are
-    never returned: their column is ``-1`` and value ``nan``.
-    """
-    s = np.where(np.isnan(scores), -np.inf, scores)
-    n, m = s.shape
-    kk = min(k, m)
-    if kk == 0:
-        return np.full((n, k), -1, dtype=np.int64), np.full((n, k), np.nan)
-    part = np.argpartition(-s, kk - 1, axis=1)[:, :kk] if kk < m else np.tile(np.arange(m), (n, 1))
-    vals = np.take_along_axis(s, part, axis=1)
-    order = np.lexsort((part, -vals), axis=-1)
-    idx = np.take_along_axis(part, order, axis=1).astype(np.int64)
-    vals = np.take_along_axis(vals, order, axis=1).astype(np.float64)
-    bad = ~np.isfinite(vals)
-    idx[bad] = -1
-    vals[bad] = np.nan
-    if kk < k:
-        idx = np.hstack([idx, np.full((n, k - kk), -1, dtype=np.int64)])
-        vals = np.hstack([vals, np.full((n, k - kk), np.nan)])
-    return idx, vals
 
 
 _REGISTRY: dict[str, type[Recommender]] = {}
@@ -382,7 +310,7 @@ class Recommender(ABC):
         target = Path(path)
         if target.suffix != ".npz":
             target = target.with_suffix(".npz")
-        header = {"format": FORMAT, "model": self.name, "params": _jsonable(self.get_params())}
+        header = {"format": FORMAT, **self._header()}
         x = self.user_items_
         arrays: dict[str, NDArray[Any]] = {
             "__header__": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
@@ -417,21 +345,52 @@ class Recommender(ABC):
             raise RecommendError(f"{path} is not a growthkit recommender file") from exc
         if header.get("format") != FORMAT:
             raise RecommendError(f"{path}: unsupported format {header.get('format')!r}; expected {FORMAT}")
-        model_cls = _REGISTRY.get(header["model"])
-        if model_cls is None:
-            raise RecommendError(f"{path}: unknown model {header['model']!r}; known: {sorted(_REGISTRY)}")
-        if cls is not Recommender and not issubclass(model_cls, cls):
-            raise RecommendError(f"{path} holds a {model_cls.__name__}, not a {cls.__name__}")
-        model = model_cls(**_restore_tuples(model_cls, header["params"]))
-        model.user_ids_ = arrays.pop("__user_ids__")
-        model.item_ids_ = arrays.pop("__item_ids__")
+        model = _from_header(header, str(path))
+        if cls is not Recommender and not isinstance(model, cls):
+            raise RecommendError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}")
         shape = tuple(int(v) for v in arrays.pop("__x_shape__"))
-        model.user_items_ = sparse.csr_matrix(
+        matrix = sparse.csr_matrix(
             (arrays.pop("__x_data__"), arrays.pop("__x_indices__"), arrays.pop("__x_indptr__")), shape=shape
         )
-        model.item_popularity_ = arrays.pop("__popularity__")
-        model._build_maps()
+        model._attach(arrays.pop("__user_ids__"), arrays.pop("__item_ids__"), matrix, arrays.pop("__popularity__"))
         model._restore(arrays)
+        return model
+
+    # ---- models inside models (e.g. a hybrid's recalls) ---------------------------------
+    def _header(self) -> dict[str, Any]:
+        """The registry name and JSON parameters that rebuild this model (saved with it)."""
+        return {"model": self.name, "params": _jsonable(self.get_params())}
+
+    def _attach(self, user_ids: NDArray[Any], item_ids: NDArray[Any], user_items: Any, popularity: Any) -> None:
+        """Set the base class's learned attributes (ids, training matrix, popularity) without fitting."""
+        self.user_ids_ = user_ids
+        self.item_ids_ = item_ids
+        self.user_items_ = user_items
+        self.item_popularity_ = popularity
+        self._build_maps()
+
+    def _submodel_state(self, model: Recommender, prefix: str) -> dict[str, NDArray[Any]]:
+        """A fitted sub-model's header and learned arrays under keys starting with ``prefix``.
+
+        The sub-model must share this model's ids and training matrix (saved once, by the
+        parent). Keys: ``{prefix}_header`` (JSON as uint8) and ``{prefix}__{key}`` per array.
+        """
+        out = {f"{prefix}_header": np.frombuffer(json.dumps(model._header()).encode(), dtype=np.uint8)}
+        for key, value in model._state().items():
+            out[f"{prefix}__{key}"] = np.asarray(value)
+        return out
+
+    def _restore_submodel(self, state: dict[str, NDArray[Any]], prefix: str) -> Recommender:
+        """Rebuild a sub-model written by :meth:`_submodel_state` on this model's ids and matrix."""
+        try:
+            header = json.loads(state[f"{prefix}_header"].tobytes().decode())
+        except KeyError as exc:
+            raise RecommendError(
+                f"saved {type(self).__name__} lacks sub-model {prefix!r}; the file is incomplete"
+            ) from exc
+        model = _from_header(header, f"sub-model {prefix!r}")
+        model._attach(self.user_ids_, self.item_ids_, self.user_items_, self.item_popularity_)
+        model._restore({k.removeprefix(f"{prefix}__"): v for k, v in state.items() if k.startswith(f"{prefix}__")})
         return model
 
 
@@ -464,6 +423,16 @@ def _apply_masks(scores: NDArray[np.float32], allow: NDArray[np.bool_] | None, b
         scores[:, ~allow] = -np.inf
     if block is not None:
         scores[:, block] = -np.inf
+
+
+def _from_header(header: dict[str, Any], where: str) -> Recommender:
+    """An unfitted model of the registered class and parameters named by a saved header."""
+    model_cls = _REGISTRY.get(header["model"])
+    if model_cls is None:
+        raise RecommendError(
+            f"{where}: unknown model {header['model']!r}; import its module first (known: {sorted(_REGISTRY)})"
+        )
+    return model_cls(**_restore_tuples(model_cls, header["params"]))
 
 
 def _restore_tuples(model_cls: type[Recommender], params: dict[str, Any]) -> dict[str, Any]:

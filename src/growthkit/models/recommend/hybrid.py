@@ -37,8 +37,8 @@ Serving
 Saving
     ``save`` writes the ranker as LightGBM's model text (a uint8 array) and each recall's
     name, params and ``_state()`` arrays under the prefix ``recall{j}`` (see
-    :func:`submodel_state`); the recalls share the parent's ids and training matrix, which
-    the base class saves once. No pickle anywhere.
+    ``Recommender._submodel_state``); the recalls share the parent's ids and training
+    matrix, which the base class saves once. No pickle anywhere.
 
 Assumptions: the future resembles the held-out part (the ranker learns what users touched
 *next*); the recalls used for serving behave like the ones fitted on the earlier part.
@@ -63,8 +63,6 @@ from growthkit.models.recommend._hybrid_ranker import (
     _monotone,
     _prior,
     _validation_groups,
-    restore_submodel,
-    submodel_state,
 )
 from growthkit.models.recommend._hybrid_split import RankerSplit, split_for_ranker, usable_log
 from growthkit.models.recommend.base import Recommender, RecommendError, registered_models
@@ -426,12 +424,10 @@ class Hybrid(Recommender):
         }
         state.update({f"items__{k}": v for k, v in item_table_arrays(self.items_).items()})
         for j, model in enumerate(self.recalls_):
-            state.update(submodel_state(model, f"recall{j}"))
+            state.update(self._submodel_state(model, f"recall{j}"))
         return state
 
     def _restore(self, state: dict[str, NDArray[Any]]) -> None:
-        # JSON turned the (name, params) tuples into lists; give them back their documented form
-        self.recalls = tuple((str(name), dict(params)) for name, params in self.recalls)
         lgb = _lightgbm()
         self.ranker_ = lgb.Booster(model_str=state["ranker"].tobytes().decode())
         self.feature_names_ = [str(v) for v in state["feature_names"]]
@@ -447,4 +443,4 @@ class Hybrid(Recommender):
         self.items_ = item_table_from_arrays(
             {k.removeprefix("items__"): v for k, v in state.items() if k.startswith("items__")}
         )
-        self.recalls_ = [restore_submodel(self, state, f"recall{j}") for j in range(len(self.recalls))]
+        self.recalls_ = [self._restore_submodel(state, f"recall{j}") for j in range(len(self.recalls))]
