@@ -136,12 +136,44 @@ def test_a_wrong_discount_is_refilled_from_the_record(tea: CopyRecord, scripted:
     assert v.status == "repaired" and any(r.startswith("re-filled") for r in v.provenance.repairs)
 
 
-def test_a_variant_with_nothing_true_left_is_rejected(tea: CopyRecord, scripted: Any) -> None:
+def test_a_variant_with_nothing_true_left_falls_back_to_a_template(tea: CopyRecord, scripted: Any) -> None:
     gen = scripted([_reply({"title": "全网最低", "body": "全网最低价¥9.9！仅限今天！"})])
     v = generate_copy(tea, channel="push", lang="zh", n=1, generator=gen).variants[0]
-    assert v.status == "rejected" and not v.accepted
-    assert any("nothing is left" in r for r in v.reasons)
-    assert any("'¥9.9'" in r for r in v.reasons)
+    assert v.accepted and v.provenance.source == "template_fallback"
+    why = v.provenance.fallback_reason
+    assert why.startswith("the model's variant was rejected") and "nothing is left" in why
+    assert "9.9" not in v.body and "最低" not in v.body
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "body", "rule"),
+    [
+        ("zh", "{product}", "Mini-Cup of Mochi-Rice, a treat for you.", "language"),  # English for a zh request
+        ("en", "Warm and soft", "茶香清甜，给自己泡一杯。", "language"),  # Chinese for an en request
+        ("en", "Treat yourself", "Mini-Bread with a Japanese-inspired cherry compote.", "on_topic"),
+        ("zh", "新品", "新的桌上景印，欢迎选购。", "on_topic"),
+        ("zh", "{product}", "{product}", "wording"),  # nothing but the product's name
+        ("en", "Your mug, upgraded", "Your mug, upgraded", "wording"),  # the title repeats the body
+    ],
+)
+def test_copy_in_the_wrong_language_or_off_topic_is_not_accepted(
+    tea: CopyRecord, mug: CopyRecord, scripted: Any, lang: str, title: str, body: str, rule: str
+) -> None:
+    record = tea if lang == "zh" else mug
+    gen = scripted([_reply({"title": title, "body": body})])
+    v = generate_copy(record, channel="push", lang=lang, n=1, generator=gen).variants[0]
+    assert v.provenance.source == "template_fallback" and v.accepted
+    assert f"{rule}:" in v.provenance.fallback_reason
+    report = check_text(body, record, title=title, channel=get_channel("push"), lang=lang)
+    assert rule in {i.rule for i in report.issues}
+
+
+def test_a_product_name_in_another_script_is_not_the_wrong_language(tea: CopyRecord, scripted: Any) -> None:
+    tea = replace(tea, product=replace(tea.product, title="铁观音"))  # a Chinese name only
+    gen = scripted([_reply({"title": "Autumn tea time", "body": "{product} is now {discount}. Brew a cup tonight."})])
+    v = generate_copy(tea, channel="push", lang="en", n=1, generator=gen).variants[0]
+    assert v.provenance.source == "model" and v.accepted, v.reasons
+    assert "铁观音" in v.body
 
 
 def test_unknown_slots_are_not_guessed(mug: CopyRecord, scripted: Any) -> None:
@@ -215,6 +247,9 @@ def test_provenance_and_stable_ids(tea: CopyRecord) -> None:
         "length",
         "opt_out",
         "sender",
+        "language",
+        "wording",
+        "on_topic",
     ]
     assert v.variant_id == variant_id(v.title, v.body, p)
     again = CopyVariant.from_dict(json.loads(json.dumps(v.to_dict())))
@@ -254,3 +289,53 @@ def test_cache_skips_the_generator(tea: CopyRecord, scripted: Any) -> None:
         cache=cache,
     )
     assert gen.calls == 4  # another offer is another key
+
+
+def test_a_clause_cut_never_splits_a_number() -> None:
+    from growthkit.campaigns.copy.policy import DEFAULT_POLICY
+    from growthkit.campaigns.copy.repair import compose
+
+    product = Product("p1", "铁观音 特级 Tieguanyin Oolong Tea", price=1000.0, currency="CNY")
+    rec = CopyRecord(product, Offer(), "小满茶铺")
+    values = slot_values(rec, "en")
+    c = compose("", "Bring home {product} for {price}. Take a look.", rec, get_channel("sms"), "en", DEFAULT_POLICY,
+                values=values)  # fmt: skip
+    assert "¥1,000" in c.body, c.body  # it used to cut "000." as a clause, leaving a false "¥1"
+    assert all(r.startswith("length:") for r in c.reasons), c.reasons  # too long is the only honest verdict
+
+
+def test_the_answer_schema_bounds_what_a_local_model_can_write(tea: CopyRecord, scripted: Any) -> None:
+    gen = scripted([_reply({"title": "{product}好价", "body": "{product}现{discount}。"})] * 2)
+    generate_copy(tea, channel="push", lang="zh", n=3, generator=gen)
+    generate_copy(tea, channel="sms", lang="en", n=1, generator=gen)
+    push, sms = (r.json_schema for r in gen.requests)
+    assert push is not None and sms is not None
+    variants = push["properties"]["variants"]
+    assert variants["minItems"] == variants["maxItems"] == 3  # the grammar stops after three
+    props = variants["items"]["properties"]
+    rule = get_channel("push")
+    assert props["title"]["maxLength"] == rule.limit("title", "zh") + 40
+    assert props["body"]["maxLength"] == rule.limit("body", "zh") + 40
+    assert list(sms["properties"]["variants"]["items"]["properties"]) == ["body"]  # no title on SMS
+    # the instructions are the same for every request, so a local model keeps them in its KV cache
+    assert gen.requests[0].messages[0] == gen.requests[1].messages[0]
+    assert "铁观音" not in gen.requests[0].messages[0].content
+
+
+def test_a_body_cut_off_by_the_cap_keeps_its_complete_sentences(mug: CopyRecord, scripted: Any) -> None:
+    cap = get_channel("push").limit("body", "en") + 40
+    first = "{product} is now {discount}. "
+    cut = first + "Warm " + "and cosy " * 40
+    gen = scripted([_reply({"title": "Warm up", "body": cut[:cap]})])
+    v = generate_copy(mug, channel="push", lang="en", n=1, generator=gen).variants[0]
+    assert v.provenance.source == "model" and v.body == "Ceramic Mug 350ml is now 20% off."
+    gen = scripted([_reply({"title": "Warm up", "body": ("cosy " * 60)[:cap]})])  # no sentence ends
+    v = generate_copy(mug, channel="push", lang="en", n=1, generator=gen).variants[0]
+    assert v.provenance.source == "template_fallback"
+    assert "ran over the length limit" in v.provenance.fallback_reason
+
+
+def test_a_copied_prompt_example_is_not_used(mug: CopyRecord, scripted: Any) -> None:
+    gen = scripted([_reply({"title": "Your morning coffee, upgraded", "body": "{product} is now {discount}."})])
+    v = generate_copy(mug, channel="push", lang="en", n=1, generator=gen).variants[0]
+    assert v.provenance.source == "template_fallback" and "example" in v.provenance.fallback_reason

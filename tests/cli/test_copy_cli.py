@@ -57,7 +57,7 @@ def test_generate_table(runner: CliRunner, db: str) -> None:
     res = runner.invoke(cli, args)
     assert res.exit_code == 0, res.output
     assert "回T退订" in res.output and "【小满茶铺】" in res.output and "/70" in res.output
-    assert "8/8 passed" in res.output and "template/template" in res.output
+    assert "11/11 passed" in res.output and "template/template" in res.output
 
 
 def test_generate_errors_say_what_to_fix(runner: CliRunner, db: str) -> None:

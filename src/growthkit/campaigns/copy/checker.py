@@ -15,6 +15,9 @@ Rules
 ``length``          title and body within the channel's limits for the language
 ``opt_out``         the channel's opt-out line is there (SMS, e-mail)
 ``sender``          Chinese SMS start with 【shop】; English SMS name the shop
+``language``        written in the requested language (see :mod:`~growthkit.campaigns.copy.quality`)
+``wording``         says something besides the record's values; the title does not repeat the body
+``on_topic``        the body names the product or states the offer
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from growthkit.campaigns.copy.channels import ChannelRule, effective_limit, meas
 from growthkit.campaigns.copy.claims import NUMERIC_KINDS, Claim, extract_claims, mask_literals, normalize
 from growthkit.campaigns.copy.grounding import Grounding
 from growthkit.campaigns.copy.policy import DEFAULT_POLICY, CompliancePolicy
+from growthkit.campaigns.copy.quality import language_issues, topic_issues, wording_issues
 from growthkit.campaigns.copy.record import CopyRecord
 
 RULES: tuple[str, ...] = (
@@ -39,8 +43,14 @@ RULES: tuple[str, ...] = (
     "length",
     "opt_out",
     "sender",
+    "language",
+    "wording",
+    "on_topic",
 )
 """Every rule the checker runs, in report order."""
+
+_CHANNEL_RULES = ("length", "opt_out", "sender", "language", "wording", "on_topic")
+"""Rules run only when the channel is known (a final copy, not a loose sentence)."""
 
 _END = "。！？!?；;…\n"
 _SENT_RE = re.compile(r".*?(?:[。！？!?；;…]+[」』”’\"')）]*\s*|\.(?=\s|$)[\"')）]*\s*|\n+|$)", re.S)
@@ -200,9 +210,12 @@ def check_text(
             found, cl = sentence_issues(s, g, policy, part=part, index=i)
             issues += found
             claims += cl
-    checked: tuple[str, ...] = tuple(r for r in RULES if r not in ("length", "opt_out", "sender"))
+    checked: tuple[str, ...] = tuple(r for r in RULES if r not in _CHANNEL_RULES)
     if channel is not None:
         issues += structure_issues(title, body, channel, lang, record.shop, policy)
+        issues += [Issue("language", msg, part) for part, msg in language_issues(title, body, record, lang)]
+        issues += [Issue("wording", msg, part) for part, msg in wording_issues(title, body, record, lang)]
+        issues += [Issue("on_topic", msg, part) for part, msg in topic_issues(body, record, lang)]
         checked = RULES
     return CheckReport(tuple(issues), tuple(claims), checked)
 

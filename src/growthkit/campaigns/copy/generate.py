@@ -3,7 +3,10 @@
 :func:`generate_copy` is the entry point. With a model it sends one request for all
 variants not in the cache and asks for JSON; a variant whose answer is unusable (not
 JSON, missing, empty, a duplicate) falls back to the template writer, and the reason is
-recorded. Every variant then goes through :func:`~growthkit.campaigns.copy.repair.compose`.
+recorded. Every variant then goes through :func:`~growthkit.campaigns.copy.repair.compose`;
+a model variant that is still rejected after repair (an unsupported claim in every sentence,
+the wrong language, not about the product) is replaced by a template variant, with the
+model's reasons kept as the fallback reason.
 
 Caching: pass any object with ``get(key)`` and ``put(key, value)``
 (:class:`MemoryCopyCache`, or the store-backed cache of
@@ -24,7 +27,14 @@ from typing import Any, Protocol
 from growthkit.campaigns.copy.channels import LANGUAGES, TONES, ChannelRule, effective_limit, get_channel, measure
 from growthkit.campaigns.copy.grounding import Grounding
 from growthkit.campaigns.copy.policy import DEFAULT_POLICY, CompliancePolicy
-from growthkit.campaigns.copy.prompt import PROMPT_VERSION, answer_schema, build_messages, parse_variants
+from growthkit.campaigns.copy.prompt import (
+    PROMPT_VERSION,
+    answer_schema,
+    build_messages,
+    copies_example,
+    field_caps,
+    parse_variants,
+)
 from growthkit.campaigns.copy.record import CopyRecord
 from growthkit.campaigns.copy.repair import compose
 from growthkit.campaigns.copy.slots import fields_used, slot_values
@@ -141,7 +151,7 @@ class _Writer:
         source: Source = "template_fallback" if self.uses_model else "template"
         return _Draft(v["title"], v["body"], source, out.backend, out.model, reason, t_index)
 
-    def model(self, request: GenerationRequest, indexes: list[int], has_title: bool) -> dict[int, _Draft]:
+    def model(self, request: GenerationRequest, indexes: list[int], has_title: bool, cap: int) -> dict[int, _Draft]:
         self.calls += 1
         try:
             out = self.gen.generate(request)
@@ -150,11 +160,38 @@ class _Writer:
             return {i: self.template(i, f"the {self.gen.backend} backend failed: {exc}") for i in indexes}
         drafts = {}
         for i, (v, why) in zip(indexes, parse_variants(out.text, len(indexes), has_title), strict=True):
+            body = _complete_sentences(v["body"], cap) if v is not None else ""
             if v is None:
                 drafts[i] = self.template(i, why)
+            elif not body:
+                drafts[i] = self.template(i, f"variant {i + 1} ran over the length limit mid-sentence")
+            elif copies_example(v["title"], body):
+                drafts[i] = self.template(i, f"variant {i + 1} copies the prompt's example")
             else:
-                drafts[i] = _Draft(v["title"], v["body"], "model", out.backend, out.model)
+                drafts[i] = _Draft(v["title"], body, "model", out.backend, out.model)
         return drafts
+
+
+_SENTENCE_END = "。！？!?；;…."
+
+
+def _complete_sentences(body: str, cap: int) -> str:
+    """``body``, or only its complete sentences when the answer schema's cap cut it off.
+
+    A string that reaches ``maxLength`` was stopped by the grammar, most likely mid-sentence:
+    keep what ends with sentence punctuation, drop the cut-off rest ("" when nothing is complete).
+
+    Examples
+    --------
+    >>> _complete_sentences("Fresh tea. Brew a cup of", 24)
+    'Fresh tea.'
+    >>> _complete_sentences("Fresh tea. Brew", 40)
+    'Fresh tea. Brew'
+    """
+    if len(body) < cap:
+        return body
+    end = max(body.rfind(ch) for ch in _SENTENCE_END)
+    return body[: end + 1].rstrip() if end > 0 else ""
 
 
 def generate_copy(
@@ -244,6 +281,7 @@ def generate_copy(
     drafts: dict[int, _Draft] = {}
     if missing and writer.uses_model:
         budget = sum(rule.limit(p, lang) for p in ("title", "body") if p == "body" or rule.has_title)
+        caps = field_caps(rule, lang)
         request = GenerationRequest(
             messages=build_messages(
                 record, rule, lang=lang, tone=tone, persona=persona, count=len(missing), values=values
@@ -251,11 +289,11 @@ def generate_copy(
             max_tokens=min(4096, 200 + 3 * budget * len(missing)),
             temperature=temperature,
             seed=seed,
-            json_schema=answer_schema(rule.has_title),
+            json_schema=answer_schema(rule.has_title, len(missing), caps),
             task=TASK,
             facts={**facts, "first": missing[0], "count": len(missing)},
         )
-        drafts = writer.model(request, missing, rule.has_title)
+        drafts = writer.model(request, missing, rule.has_title, caps["body"])
     else:
         drafts = {i: writer.template(i) for i in missing}
     seen = {v.text: v.index for v in done.values() if v.accepted}
@@ -263,6 +301,10 @@ def generate_copy(
     for i in missing:
         draft = drafts[i]
         variant = _finish(draft, i, record, rule, lang, tone, persona, policy, values, grounding, requested)
+        if draft.source == "model" and not variant.accepted:
+            # the model's text broke a rule that no repair fixes: the customer gets a template variant
+            draft = writer.template(i, f"the model's variant was rejected ({'; '.join(variant.reasons[:2])})")
+            variant = _finish(draft, i, record, rule, lang, tone, persona, policy, values, grounding, requested)
         tries = 0
         # a duplicate, or a template variant that cannot be made to fit: try other template phrasings
         while tries < RETRIES and (

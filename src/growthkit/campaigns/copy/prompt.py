@@ -1,9 +1,11 @@
 """The model's side: the prompt, the JSON schema of the answer, and reading the answer.
 
 The model is shown the product's name, brand and category, the persona, the channel
-with its limits and the tone, and the *names* of the slots the record has values for,
-with how long each value is, but never the values themselves: it has no number to
-copy, and every fact is filled in afterwards from the record. Bump
+with its limits and the tone, and the *names* of the slots the record has values for
+with what each means, but never the values themselves: it has no number to copy, and
+every fact is filled in afterwards from the record. The answer's JSON schema fixes the
+number of variants and caps every string, so a grammar-constrained local model stops
+as soon as the answer is complete. Bump
 :data:`PROMPT_VERSION` whenever the prompt changes; it is part of every variant's
 provenance and of the cache key.
 """
@@ -20,7 +22,7 @@ from growthkit.campaigns.copy.record import CopyRecord
 from growthkit.campaigns.copy.slots import SLOT_MEANING
 from growthkit.text.llm import Message, chat
 
-PROMPT_VERSION = "marketing_copy/1"
+PROMPT_VERSION = "marketing_copy/2"
 """Version of the prompt and the template phrasings; part of provenance and of the cache key."""
 
 TONE_GUIDE: dict[str, str] = {
@@ -31,38 +33,126 @@ TONE_GUIDE: dict[str, str] = {
 }
 LANGUAGE_NAME = {"zh": "Simplified Chinese (简体中文)", "en": "English"}
 
-SYSTEM = """You write marketing copy for an online shop. Follow these rules exactly.
-1. Never write a number yourself: no digits, no Chinese numerals, no number words, no prices,
-   percentages, discounts, dates, times, durations or quantities. Write the named slot instead,
-   e.g. {price} or {valid_until}; slots are replaced by the real values later. Use only the slots
-   listed in the request, spelled exactly, in curly braces.
-2. No superlatives or absolute claims (best, cheapest, lowest, #1, number one, guaranteed, 100%,
-   最, 第一, 唯一, 顶级, 国家级, 最佳, 极品, 万能 and the like) and no promises the slots do not
-   state (free shipping, gifts, stock levels, deadlines, rankings, reviews).
-3. No personal data, phone numbers, e-mail addresses or links.
-4. Do not add an opt-out line, an unsubscribe line or a signature; they are added for you.
-5. Write in {language}, in the requested tone, within the length limits.
-6. Answer with one JSON object only: {"variants": [{"title": "...", "body": "..."}]}."""
+# The system message is the same for every request (no language, channel or product in it), so a
+# local model keeps it in its KV cache and only reads the short request that follows: llama.cpp
+# reuses the longest common token prefix of consecutive prompts. The two worked examples teach a
+# small model the format and the use of slots better than rules alone do; they contain no digits.
+_RULES = """You write short marketing copy for an online shop.
+Rules:
+1. Never write a number yourself: no digits, number words, prices, percentages, discounts, dates
+   or quantities. Write a slot from the request instead, in curly braces, e.g. {price}; slots are
+   replaced by the real values later. Use only the slots the request lists.
+2. No superlatives or absolute claims (best, cheapest, #1, guaranteed, 最, 第一, 唯一, 顶级, 国家级,
+   最佳) and no promises the slots do not state (free shipping, gifts, stock, rankings).
+3. No personal data, phone numbers, links, opt-out lines or signatures.
+4. Write real copy for customers in the requested language and tone, within the length limits.
+   Never repeat these instructions or describe the slots.
+5. Answer with JSON only: {"variants": [{"title": "...", "body": "..."}]}."""
+
+_EXAMPLES: tuple[tuple[tuple[str, ...], dict[str, str]], ...] = (
+    (
+        (
+            "language: English",
+            "channel: push (title at most 40, body at most 120 characters)",
+            "tone: friendly",
+            "product: Ceramic pour-over set (brand Kiln; category Kitchen > Coffee)",
+            "slots: {product} the product's name; {discount} the discount; {sale_price} the price after the discount",
+        ),
+        {
+            "title": "Your morning coffee, upgraded",
+            "body": "{product} is now {discount}: just {sale_price}. Brew a better cup at home.",
+        },
+    ),
+    (
+        (
+            "language: Simplified Chinese (简体中文)",
+            "channel: push (title at most 20, body at most 60 Chinese characters)",
+            "tone: friendly",
+            "product: 桂花乌龙 (brand 茶里; category 茶叶 > 乌龙茶)",
+            "slots: {product} the product's name; {coupon_rule} the coupon with its minimum spend; "
+            "{valid_until} the last day of the offer",
+        ),
+        {
+            "title": "秋日茶香到了",
+            "body": "{product}花香清甜，领券{coupon_rule}，{valid_until}前有效，给自己泡一杯好茶。",
+        },
+    ),
+)
+
+SYSTEM = "\n\n".join(
+    [_RULES]
+    + [
+        "Example request:\n"
+        + "\n".join(request)
+        + "\nExample answer:\n"
+        + json.dumps({"variants": [answer]}, ensure_ascii=False)
+        for request, answer in _EXAMPLES
+    ]
+)
+"""The system message: the rules and two worked examples (one English, one Chinese)."""
+
+_EXAMPLE_TEXTS = frozenset(re.sub(r"\W+", "", t).lower() for _, answer in _EXAMPLES for t in answer.values())
 
 
-def answer_schema(has_title: bool) -> dict[str, Any]:
-    """The JSON schema of the model's answer (strict-mode compatible: every property required)."""
-    item_props: dict[str, Any] = {"body": {"type": "string"}}
-    if has_title:
-        item_props = {"title": {"type": "string"}, **item_props}
+def copies_example(title: str, body: str) -> bool:
+    """Whether a title or body is one of the system message's example texts (small models copy them).
+
+    Examples
+    --------
+    >>> copies_example("Your morning coffee, upgraded!", "Fresh tea for you.")
+    True
+    >>> copies_example("Warm up", "Fresh tea for you.")
+    False
+    """
+    return any(re.sub(r"\W+", "", t).lower() in _EXAMPLE_TEXTS for t in (title, body) if t.strip())
+
+
+FIELD_SLACK = 40
+"""Characters a title or body may run over its limit in the model's answer (slot names are longer
+or shorter than their values); the grammar stops the string there, and the checker judges the
+filled-in text against the real limit."""
+
+
+def field_caps(rule: ChannelRule, lang: str) -> dict[str, int]:
+    """The most characters the answer schema lets each field have (``maxLength``).
+
+    Without a cap a small model can run a string on to the token limit, which costs seconds
+    and yields nothing usable.
+    """
+    caps = {"body": rule.limit("body", lang) + FIELD_SLACK}
+    if rule.has_title:
+        caps["title"] = rule.limit("title", lang) + FIELD_SLACK
+    return caps
+
+
+def answer_schema(has_title: bool, count: int | None = None, caps: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """The JSON schema of the model's answer (strict-mode compatible: every property required).
+
+    ``count`` fixes the number of variants (``minItems``/``maxItems``) and ``caps`` the longest
+    string per field (``maxLength``), so a grammar-constrained model stops when the answer is
+    complete.
+    """
+    names = ["title", "body"] if has_title else ["body"]
+    item_props: dict[str, Any] = {}
+    for name in names:
+        prop: dict[str, Any] = {"type": "string"}
+        if caps and name in caps:
+            prop["maxLength"] = int(caps[name])
+        item_props[name] = prop
+    variants: dict[str, Any] = {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": item_props,
+            "required": list(item_props),
+            "additionalProperties": False,
+        },
+    }
+    if count is not None:
+        variants["minItems"] = variants["maxItems"] = int(count)
     return {
         "type": "object",
-        "properties": {
-            "variants": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": item_props,
-                    "required": list(item_props),
-                    "additionalProperties": False,
-                },
-            }
-        },
+        "properties": {"variants": variants},
         "required": ["variants"],
         "additionalProperties": False,
     }
@@ -78,7 +168,12 @@ def build_messages(
     count: int,
     values: Mapping[str, str],
 ) -> tuple[Message, ...]:
-    """The system and user messages asking for ``count`` variants."""
+    """The system and user messages asking for ``count`` variants.
+
+    The user message is a few short ``key: value`` lines (what the examples in the system
+    message show): channel and limits, language, tone, audience, the product and the slots
+    with what each means.
+    """
     p = record.product
 
     def size(text: str) -> int:
@@ -91,38 +186,33 @@ def build_messages(
         reserved += size(f"【{record.shop}】")
     if lang in rule.sender_named and record.shop:
         reserved += size(f"{record.shop}: ")
-    limits = {"body": rule.limit("body", lang) - reserved}
-    if rule.has_title:
-        limits["title"] = rule.limit("title", lang)
     if rule.counting is Counting.SMS:
-        unit = "characters (every character counts: letters, digits, punctuation, spaces)"
+        unit = "characters, every character counts"
     elif lang == "zh":
-        unit = "Chinese characters (two Latin letters or digits count as one)"
+        unit = "Chinese characters"
     else:
-        unit = "characters (a Chinese character or an emoji counts as two)"
-    short_unit = unit.split(" (")[0]
-    slots = {
-        "{" + name + "}": f"{SLOT_MEANING[name]} (about {size(value)} {short_unit})"
-        for name, value in values.items()
-        if name in SLOT_MEANING
-    }
-    request = {
-        "channel": f"{rule.name}: {rule.description}",
-        "language": LANGUAGE_NAME.get(lang, lang),
-        "tone": f"{tone}: {TONE_GUIDE.get(tone, tone)}",
-        "audience": persona or "all customers",
-        "product": {"name": p.title, "brand": p.brand, "category": p.category},
-        "limits": {k: f"at most {v} {unit}, slots counted as filled in" for k, v in limits.items()},
-        "slots": slots,
-        "variants": count,
-    }
-    if not rule.has_title:
-        request["note"] = 'this channel has no title: give each variant only a "body"'
-    user = (
-        f"Write {count} clearly different variants (vary the angle: benefit, value, occasion, urgency).\n"
-        + json.dumps(request, ensure_ascii=False, indent=1)
+        unit = "characters"
+    body = rule.limit("body", lang) - reserved
+    limits = (
+        f"title at most {rule.limit('title', lang)}, body at most {body} {unit}"
+        if rule.has_title
+        else (f"body only, no title; at most {body} {unit}")
     )
-    return chat(SYSTEM.replace("{language}", LANGUAGE_NAME.get(lang, lang)), user)
+    about = "; ".join(
+        part for part in (f"brand {p.brand}" if p.brand else "", f"category {p.category}" if p.category else "") if part
+    )
+    slots = "; ".join("{" + name + "} " + SLOT_MEANING[name] for name in values if name in SLOT_MEANING)
+    lines = [
+        f"language: {LANGUAGE_NAME.get(lang, lang)}",
+        f"channel: {rule.name}, {rule.description} ({limits})",
+        f"tone: {tone}, {TONE_GUIDE.get(tone, tone)}",
+        f"audience: {persona or 'all customers'}",
+        f"product: {p.title}" + (f" ({about})" if about else ""),
+        f"slots: {slots}",
+    ]
+    if count > 1:
+        lines.append(f"Write {count} clearly different variants (vary the angle: benefit, value, occasion, urgency).")
+    return chat(SYSTEM, "\n".join(lines))
 
 
 def _json_object(text: str) -> Any:

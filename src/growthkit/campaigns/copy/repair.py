@@ -164,10 +164,13 @@ def _decorate(body: str, rule: ChannelRule, lang: str, record: CopyRecord, polic
 
 
 def _clauses(piece: _Piece) -> list[str]:
+    """The piece's clauses, split after commas and colons, never inside a number (¥1,000 or 10:30)."""
     out, cur = [], ""
-    for ch in piece.text:
+    text = piece.text
+    for i, ch in enumerate(text):
         cur += ch
-        if ch in "，,、：:":
+        in_number = ch in ",:" and 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()
+        if ch in "，,、：:" and not in_number:
             out.append(cur)
             cur = ""
     if cur:
