@@ -12,7 +12,13 @@ candidate stage followed by a ranking stage with richer features). The features 
   purchases in the log, typical log price (mean log price of the history, i.e. the
   geometric mean price);
 * the pair: the item's log price minus the user's typical log price, and the share of the
-  user's history that lies in the item's category.
+  user's history that lies in the item's category;
+* repeats (only for a ranker trained with repeats, :data:`REPEAT_FEATURES`): how often the
+  user came back to the item (distinct baskets with it, their share of the user's baskets,
+  baskets and days since the last one, the profile weight and the item's rank in the user's
+  own history), how often the item's buyers come back to it, and how much of the user's
+  history is repeat business. Baskets are the log's ``session_id`` (else ``order_id``, else
+  one basket per timestamp); see :class:`PairStats`.
 
 Missing values are ``nan`` (LightGBM learns where they go). Everything here is pure numpy and
 scipy on row numbers; :class:`Hybrid` maps the shop's ids.
@@ -54,12 +60,25 @@ SHARED_FEATURES: tuple[str, ...] = (
 ACTIVITY_COLUMNS: tuple[str, ...] = ("user_n_events", "user_n_sessions", "user_n_purchases")
 """Per-user counts taken from the raw log (``nan`` without one)."""
 
+REPEAT_FEATURES: tuple[str, ...] = (
+    "item_repeat_rate",
+    "user_n_baskets",
+    "user_repeat_share",
+    "pair_weight",
+    "pair_history_rank",
+    "pair_n_baskets",
+    "pair_basket_share",
+    "pair_baskets_since",
+    "pair_days_since",
+)
+"""Columns appended when the ranker also ranks the user's own items (see :func:`repeat_features`)."""
 
-def feature_names(n_recalls: int) -> list[str]:
-    """Column names of the feature matrix for ``n_recalls`` recall models."""
+
+def feature_names(n_recalls: int, *, repeats: bool = False) -> list[str]:
+    """Column names of the feature matrix for ``n_recalls`` recall models (and the repeat columns)."""
     scores = [f"recall{j}_score" for j in range(n_recalls)]
     ranks = [f"recall{j}_rank" for j in range(n_recalls)]
-    return [*scores, *ranks, *SHARED_FEATURES]
+    return [*scores, *ranks, *SHARED_FEATURES, *(REPEAT_FEATURES if repeats else ())]
 
 
 @dataclass(frozen=True, eq=False)
@@ -200,6 +219,7 @@ def candidates(
     n: int,
     *,
     include_seen: bool,
+    max_seen: int | None = None,
 ) -> Candidates:
     """The union of each recall's top ``n`` unseen items per row.
 
@@ -213,6 +233,8 @@ def candidates(
         Candidates per recall.
     include_seen
         Also add every seen item (so that ``exclude_seen=False`` can still return them).
+    max_seen
+        With ``include_seen``, at most this many seen items per row: those of largest weight.
     """
     n_rows, n_items = seen.shape
     seen = seen.tocsr()
@@ -228,7 +250,13 @@ def candidates(
         per_recall.append((pair_keys(rr, idx[valid], n_items), rank.astype(np.int64)))
     parts = [k for k, _ in per_recall]
     if include_seen:
-        parts.append(pair_keys(seen_rows, seen.indices, n_items))
+        own = np.ones(len(seen_rows), dtype=bool)
+        if max_seen is not None and len(seen_rows):
+            order = np.lexsort((seen.indices, -seen.data, seen_rows))  # per row, heaviest first
+            pos = np.empty(len(order), dtype=np.int64)
+            pos[order] = np.arange(len(order)) - seen.indptr[seen_rows[order]]
+            own = pos < max_seen
+        parts.append(pair_keys(seen_rows[own], seen.indices[own], n_items))
     keys = sorted_unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
     ranks = np.full((len(keys), len(blocks)), np.nan, dtype=np.float32)
     for j, (k, rank) in enumerate(per_recall):
@@ -277,6 +305,112 @@ def features(
     out[:, base + 7] = n_hist[r]
     out[:, base + 8] = weight[r]
     out[:, base + 9 : base + 12] = activity[r]
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class PairStats:
+    """How users come back to items, from the log (built by ``_hybrid_split.pair_stats``).
+
+    One stored entry per (user, item) pair with timed log rows, in CSR layout on the model's
+    axes (``indptr`` per user, ascending ``indices`` per user).
+
+    Attributes
+    ----------
+    indptr, indices
+        The pairs' CSR structure.
+    baskets
+        Distinct baskets of the user that hold the item.
+    since
+        The user's baskets after the last one that holds the item (0: it was in the last).
+    days
+        Days from the item's last event to the user's last event.
+    user_baskets
+        Baskets per user (0 without log rows).
+    user_repeat
+        Share of the user's (basket, item) occurrences that repeat an item of an earlier
+        basket: ``1 - distinct items / occurrences`` (``nan`` without rows).
+    item_repeat
+        Share of the item's users with it in two or more baskets (``nan`` without users).
+    """
+
+    indptr: I64
+    indices: I64
+    baskets: F64
+    since: F64
+    days: F64
+    user_baskets: F64
+    user_repeat: F64
+    item_repeat: F64
+
+
+PAIR_STATS_KEYS: tuple[str, ...] = (
+    "indptr", "indices", "baskets", "since", "days", "user_baskets", "user_repeat", "item_repeat",
+)  # fmt: skip
+"""The arrays of :class:`PairStats`, in field order (for saving)."""
+
+
+def _stat_positions(stats: PairStats, users: I64, rows: I64, cols: I64, n_items: int) -> I64:
+    """Position in ``stats`` of each (block row, item) pair; ``-1`` when it has no entry."""
+    start, stop = stats.indptr[users], stats.indptr[users + 1]
+    lens = stop - start
+    offsets = np.repeat(start - np.concatenate(([0], np.cumsum(lens)[:-1])), lens)
+    pos = offsets + np.arange(int(lens.sum()), dtype=np.int64)
+    keys = pair_keys(np.repeat(np.arange(len(users)), lens), stats.indices[pos], n_items)
+    out = np.full(len(rows), -1, dtype=np.int64)
+    if len(keys):
+        want = pair_keys(rows, cols, n_items)
+        at = np.clip(np.searchsorted(keys, want), 0, len(keys) - 1)
+        hit = keys[at] == want
+        out[hit] = pos[at[hit]]
+    return out
+
+
+def repeat_features(
+    cands: Candidates,
+    profiles: sparse.csr_matrix,
+    items: ItemTable,
+    stats: PairStats,
+    users: I64 | None,
+) -> F32:
+    """The ``(n_pairs, len(REPEAT_FEATURES))`` columns: how the user comes back to each candidate.
+
+    ``users`` are the profiles' user rows in ``stats``; ``None`` for fold-in profiles, whose
+    given items count as one basket that ends now. Unseen candidates have weight 0, 0
+    baskets and no rank, recency or days (``nan``).
+    """
+    r, c = cands.rows, cands.cols
+    prof = profiles.tocsr()
+    n_rows, n_items = prof.shape
+    out = np.full((len(r), len(REPEAT_FEATURES)), np.nan, dtype=np.float32)
+    out[:, 0] = stats.item_repeat[c]
+    hist_rows = np.repeat(np.arange(n_rows), np.diff(prof.indptr))
+    # the user's own items by weight, ties by popularity, then column: the "buy it again" order
+    order = np.lexsort((prof.indices, -items.popularity[prof.indices], -prof.data, hist_rows))
+    hist_rank = np.empty(len(order), dtype=np.float64)
+    hist_rank[order] = np.arange(len(order)) - prof.indptr[hist_rows[order]] + 1.0
+    hist_keys = pair_keys(hist_rows, prof.indices, n_items)  # ascending (sorted CSR)
+    cand_keys = pair_keys(r, c, n_items)
+    at = np.clip(np.searchsorted(hist_keys, cand_keys), 0, max(len(hist_keys) - 1, 0))
+    own = hist_keys[at] == cand_keys if len(hist_keys) else np.zeros(len(r), dtype=bool)
+    out[:, 3] = np.where(own, prof.data[at] if len(hist_keys) else 0.0, 0.0)
+    out[own, 4] = hist_rank[at[own]]
+    if users is None:  # a visitor's given items: one basket, just now
+        out[:, 1], out[:, 2] = 1.0, 0.0
+        out[:, 5] = own.astype(np.float32)
+        out[:, 6] = out[:, 5]
+        out[own, 7], out[own, 8] = 0.0, 0.0
+        return out
+    n_baskets = stats.user_baskets[users][r]
+    out[:, 1] = n_baskets
+    out[:, 2] = stats.user_repeat[users][r]
+    pos = _stat_positions(stats, users, r, c, n_items)
+    has = pos >= 0
+    out[:, 5] = np.where(has, stats.baskets[np.maximum(pos, 0)], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[:, 6] = np.where(n_baskets > 0, out[:, 5] / n_baskets, np.nan)
+    out[has, 7] = stats.since[pos[has]]
+    out[has, 8] = stats.days[pos[has]]
     return out
 
 
