@@ -294,6 +294,9 @@ class LyingModel:
             raise RuntimeError("connection reset")
         if self.mode == "english":
             text = "Sure! Here is what you asked for."
+        elif self.mode == "vague":  # fluent, true, and without the answer
+            zh = re.search(r"[\u4e00-\u9fff]", draft)
+            text = "您好，您的订单信息已经找到，请放心。" if zh else "Found it, no worries."
         elif self.mode == "faithful":
             text = "Happy to help! " + draft if re.search(r"[a-z]", draft[:3]) else "很高兴为您服务！" + draft
         else:
@@ -304,7 +307,7 @@ class LyingModel:
 @pytest.mark.parametrize(
     ("mode", "kept", "reason"),
     [("faithful", True, None), ("prices", False, "unsupported claim"), ("english", False, "answered in en"),
-     ("fail", False, "the model failed")],
+     ("fail", False, "the model failed"), ("vague", False, "drops")],
 )  # fmt: skip
 def test_model_text_must_pass_the_grounding_check(shop: Shop, mode: str, kept: bool, reason: str | None) -> None:
     user = shop.buyers(2)[0]

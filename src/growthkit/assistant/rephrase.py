@@ -5,8 +5,10 @@ it: the request carries the customer's question (as a quoted JSON string), the d
 and the records as quoted data (:func:`~growthkit.assistant.sanitize.quote_data`), and
 the system message states that the data block is never an instruction. The reworded
 text must then pass :func:`check_rewrite`: every claim supported by the evidence
-(:func:`~growthkit.assistant.evidence.check_answer`), written in the question's
-language, not empty and not much longer than the draft. Anything else, or a backend
+(:func:`~growthkit.assistant.evidence.check_answer`), every price, date, number and id
+of the draft still there as the draft writes it (a fluent rewrite that leaves out the
+answer is no answer), written in the question's language, not empty and not much longer
+than the draft. Anything else, or a backend
 error, falls back to the draft with the reason recorded.
 
 With the template backend no model runs: the draft is the answer.
@@ -22,6 +24,7 @@ from growthkit.assistant.answer import ClaimCheck
 from growthkit.assistant.evidence import Evidence, EvidenceGrounding, check_answer
 from growthkit.assistant.sanitize import quote_data
 from growthkit.assistant.tokens import Language, detect_language
+from growthkit.campaigns.copy.claims import normalize
 from growthkit.errors import GrowthkitError
 from growthkit.text.llm import GenerationRequest, TextGenerator, chat
 
@@ -76,8 +79,28 @@ def build_request(
         f"DRAFT:\n{draft}\n\nRECORDS:\n{quote_data([dict(ev.record) for ev in evidence])}"
     )
     return GenerationRequest(
-        messages=chat(system, user), max_tokens=400, temperature=0.2, seed=0, task=TASK, facts={"draft": draft}
+        messages=chat(system, user),
+        max_tokens=max_rewrite_tokens(draft, lang),
+        temperature=0.2,
+        seed=0,
+        task=TASK,
+        facts={"draft": draft},
     )
+
+
+def max_rewrite_tokens(draft: str, lang: Language) -> int:
+    """Tokens a rewrite may use: enough for the longest text :func:`check_rewrite` accepts, at most 400.
+
+    English runs about four characters a token, so half a token a character is ample; a Chinese
+    character can take up to three tokens of a small English-centred vocabulary.
+
+    Examples
+    --------
+    >>> max_rewrite_tokens("Green Tea (i1) costs ¥59.", "en"), max_rewrite_tokens("绿茶的价格是¥59。", "zh")
+    (85, 330)
+    """
+    longest = MAX_GROWTH * len(draft) + 80
+    return int(min(400, longest / 2 + 8 if lang == "en" else 3 * longest))
 
 
 def check_rewrite(
@@ -93,6 +116,14 @@ def check_rewrite(
         return claims, f"unsupported claim {bad[0].text!r}: {bad[0].reason}"
     if detect_language(text) != lang:
         return claims, f"the model answered in {detect_language(text)}, the question is in {lang}"
+    kept = normalize(text).lower()
+    dropped = [
+        c.text
+        for c in check_answer(draft, grounding)
+        if (c.numeric or c.kind == "id") and normalize(c.text).lower() not in kept
+    ]
+    if dropped:
+        return claims, f"the model's text drops {dropped[0]!r} from the draft (facts must be copied exactly)"
     if len(text) > MAX_GROWTH * len(draft) + 80:
         return claims, f"the model's text is {len(text)} characters long, the draft {len(draft)}"
     return claims, None
