@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -72,7 +73,8 @@ def test_cold_item_is_recommended_by_content() -> None:
     # nobody touched tea-gift, shoe-f, cup or blank: they are columns of the catalogue axis only
     x = catalogue_interactions([("u1", "tea"), ("u2", "shoe-m"), ("u3", "tea"), ("u3", "shoe-m")])
     assert x.matrix[:, x.item_index(["tea-gift"])[0]].nnz == 0
-    model = ContentTfidf().fit(x)
+    assert ContentTfidf().fit(x).recommend("u1", k=1).items_of("u1") == ["tea-gift"]  # with the prior too
+    model = ContentTfidf(popularity_exponent=0.0).fit(x)  # the plain cosine
     assert model.recommend("u1", k=1).items_of("u1") == ["tea-gift"]
     assert model.recommend("u2", k=1).items_of("u2") == ["shoe-f"]
     scores = model.score(["u1", "u1"], ["tea-gift", "blank"])
@@ -83,7 +85,7 @@ def test_cold_item_is_recommended_by_content() -> None:
 def test_user_profile_is_the_weighted_mean_of_history() -> None:
     # u's history: tea with weight 3, shoe-m with weight 1; the tea side wins
     x = catalogue_interactions([("u", "tea"), ("u", "shoe-m")], weights=[3.0, 1.0])
-    model = ContentTfidf().fit(x)
+    model = ContentTfidf(popularity_exponent=0.0).fit(x)
     assert model.recommend("u", k=1).items_of("u") == ["tea-gift"]
     # the score is the cosine with the normalised weighted mean: check against the vectors
     v = model.item_vectors_.toarray()
@@ -155,6 +157,103 @@ def test_missing_item_texts_are_explained() -> None:
         ContentTfidf(n_components=0).fit(catalogue_interactions([("u", "tea")]))
 
 
+# ---- the popularity prior ------------------------------------------------------------
+#
+# Three users touch "tea" and "shoe-m", one touches "cup": popularity n = tea 3, shoe-m 3,
+# cup 1, the rest 0, so the prior ((n + 1) / 4) ** beta is 1 for tea and shoe-m, 0.5 ** beta
+# for cup and 0.25 ** beta for tea-gift, shoe-f and blank.
+PRIOR_ROWS = [("u1", "tea"), ("u2", "tea"), ("u3", "tea"), ("u1", "shoe-m"), ("u2", "shoe-m"), ("u3", "shoe-m")]
+
+
+def prior_interactions() -> Interactions:
+    return catalogue_interactions([*PRIOR_ROWS, ("u4", "cup")])
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.5, 1.0, 2.0])
+def test_popularity_prior_by_hand(beta: float) -> None:
+    x = prior_interactions()
+    plain = ContentTfidf(popularity_exponent=0.0).fit(x)
+    model = ContentTfidf(popularity_exponent=beta).fit(x)
+    n = np.zeros(len(CATALOGUE))
+    n[model.item_index(CATALOGUE["item_id"])] = [0, 3, 3, 0, 1, 0]  # tea-gift, tea, shoe-m, shoe-f, cup, blank
+    prior = ((n + 1.0) / 4.0) ** beta
+    users = ["u1", "u4"]
+    cos = plain._score_users(plain.user_index(users))
+    got = model._score_users(model.user_index(users))
+    np.testing.assert_allclose(got, np.maximum(cos, 0.0) * prior[None, :], rtol=1e-6, atol=1e-7)
+    folded = model.recommend_from_items(["shoe-m"], k=2)
+    assert folded.items_of("anonymous")[0] == "shoe-f" and folded.scores[0, 0] < 1.0
+    # similar items stay the plain cosine whatever the prior
+    a, b = plain.similar_items(["tea", "cup"], k=5), model.similar_items(["tea", "cup"], k=5)
+    assert a.item_ids.tolist() == b.item_ids.tolist()
+    np.testing.assert_allclose(a.scores, b.scores, rtol=1e-6)
+
+
+def test_popularity_exponent_zero_keeps_the_plain_cosine_scores() -> None:
+    model = ContentTfidf(popularity_exponent=0).fit(prior_interactions())
+    v = sparse.csr_matrix(model.item_vectors_).toarray()
+    profile = model.user_items_[model.user_index(["u1"])[0]].toarray().ravel() @ v
+    expected = (profile / np.linalg.norm(profile)) @ v.T
+    np.testing.assert_allclose(model._score_users(model.user_index(["u1"]))[0], expected, rtol=1e-5, atol=1e-7)
+
+
+def test_larger_popularity_exponents_move_the_ranking_towards_popularity() -> None:
+    # u touched q; p1..p4 share 3, 2, 1 and 1 of q's 4 characters and are touched by 0, 1, 2
+    # and 3 other users: by text p1 leads, by popularity p4.
+    items = pd.DataFrame(
+        {"item_id": ["q", "p1", "p2", "p3", "p4"], "title": ["甲乙丙丁", "甲乙丙", "甲乙", "甲", "甲"]}
+    )
+    rows = [("u", "q"), ("w1", "p2"), ("w1", "p3"), ("w2", "p3"), ("w1", "p4"), ("w2", "p4"), ("w3", "p4")]
+    x = Interactions.from_frame(pd.DataFrame(rows, columns=["user_id", "item_id"]), item_ids=items["item_id"].tolist())
+    x = x.with_context(items=items)
+    betas = (0.0, 0.5, 1.0, 3.0)
+    fit = {b: ContentTfidf(field_weights={"title": 1.0}, max_n=1, popularity_exponent=b).fit(x) for b in betas}
+    ranks = {b: m.recommend("u", k=4).items_of("u") for b, m in fit.items()}
+    assert ranks[0.0][:2] == ["p1", "p2"] and set(ranks[0.0][2:]) == {"p3", "p4"}  # p3 and p4 tie on text
+    assert ranks[3.0] == ["p4", "p3", "p2", "p1"]
+    for item in ("p1", "p4"):  # the least popular item only falls, the most popular only rises
+        where = [ranks[b].index(item) for b in betas]
+        assert where == sorted(where, reverse=item == "p4")
+
+
+@pytest.mark.parametrize("bad", [-0.5, float("nan"), float("inf"), True, "1", None])
+def test_bad_popularity_exponents_are_refused(bad: object) -> None:
+    x = catalogue_interactions([("u", "tea")])
+    for model in (ContentTfidf(popularity_exponent=bad), ContentEmbedding(popularity_exponent=bad)):  # type: ignore[arg-type]
+        with pytest.raises(RecommendError, match="popularity_exponent must be a finite number >= 0"):
+            model.fit(x, embedder=KeywordEmbedder()) if isinstance(model, ContentEmbedding) else model.fit(x)
+
+
+def taste_groups() -> Interactions:
+    """The conformance suite's known-answer case (two disjoint taste groups; b0, b1 most popular)."""
+    rows = [(f"{g}user{u}", f"{g}{i}") for g in "ab" for u in range(10) for i in range(6) if i != u % 6]
+    rows += [("loner", "b0"), ("loner", "b1"), ("loner2", "b0"), ("loner2", "b1")]
+    items = pd.DataFrame(
+        {
+            "item_id": [f"{g}{i}" for g in "ab" for i in range(6)],
+            "title": [f"{'tea' if g == 'a' else 'shoe'} {i}" for g in "ab" for i in range(6)],
+            "description": [f"{'green tea leaves' if g == 'a' else 'running shoe'}" for g in "ab" for _ in range(6)],
+            "category": [f"{'Food > Tea' if g == 'a' else 'Sports > Shoes'}" for g in "ab" for _ in range(6)],
+        }
+    )
+    frame = pd.DataFrame(rows, columns=["user_id", "item_id"])
+    return Interactions.from_frame(frame).with_context(items=items)
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.5, 1.0, 2.0])
+@pytest.mark.parametrize("cls", [ContentTfidf, ContentEmbedding])
+def test_known_answer_holds_for_every_popularity_exponent(
+    cls: type[ContentTfidf] | type[ContentEmbedding], beta: float
+) -> None:
+    params: dict[str, Any] = {"backend": "tfidf"} if cls is ContentEmbedding else {}
+    model = cls(popularity_exponent=beta, **params).fit(taste_groups())
+    for g in "ab":
+        for u in range(10):
+            assert model.recommend(f"{g}user{u}", k=1).items_of(f"{g}user{u}") == [f"{g}{u % 6}"]
+    assert set(model.recommend_from_items(["a0", "a1"], k=4).items_of("anonymous")) == {"a2", "a3", "a4", "a5"}
+    assert all(i.startswith("a") for i in model.similar_items("a0", k=3).items_of("a0"))
+
+
 # ---- embeddings ----------------------------------------------------------------------
 
 
@@ -176,7 +275,7 @@ class KeywordEmbedder:
 def test_embedding_model_with_an_injected_embedder(tmp_path: Path) -> None:
     emb = KeywordEmbedder()
     x = catalogue_interactions([("u1", "tea"), ("u2", "shoe-m")])
-    model = ContentEmbedding().fit(x, embedder=emb)
+    model = ContentEmbedding(popularity_exponent=0.0).fit(x, embedder=emb)
     # texts are title + category + brand (no description column): tea-gift and tea have
     # identical keyword counts (2 x 茶), so their cosine is exactly 1
     assert len(emb.seen) == len(set(emb.seen)) == 5  # distinct non-empty texts, each embedded once

@@ -53,7 +53,7 @@ def interactions(log: pd.DataFrame) -> Interactions:
 
 
 def test_rules_match_the_hand_counts() -> None:
-    model = FrequentlyBoughtTogether(min_count=1).fit(interactions(order_log()))
+    model = FrequentlyBoughtTogether(min_count=1, metric="lift").fit(interactions(order_log()))
     assert model.n_baskets_ == 5
     rules = model.rules()
     got = {
@@ -65,6 +65,9 @@ def test_rules_match_the_hand_counts() -> None:
     # sorted by lift: A<->C (5/3) first, then A<->B (10/9), then the 5/6 pairs
     assert [tuple(p) for p in rules[["antecedent", "consequent"]].head(2).to_numpy()] == [("A", "C"), ("C", "A")]
     assert len(model.rules(top=3)) == 3
+    # the default metric is confidence: C->A (1.0) first
+    by_conf = FrequentlyBoughtTogether(min_count=1).fit(interactions(order_log())).rules()
+    assert tuple(by_conf[["antecedent", "consequent"]].iloc[0]) == ("C", "A")
 
 
 def test_min_count_and_min_support_drop_rare_pairs() -> None:
@@ -91,12 +94,12 @@ def test_user_scores_come_from_recent_baskets() -> None:
     x = interactions(order_log())
     # u1's baskets: o1 (A B C) then o5 (D). With the last basket only, the profile is {D}:
     # B scores lift(D->B) = 5/6 and nothing else scores.
-    last = FrequentlyBoughtTogether(min_count=1, recent_baskets=1).fit(x)
+    last = FrequentlyBoughtTogether(min_count=1, metric="lift", recent_baskets=1).fit(x)
     recs = last.recommend("u1", k=1, exclude_seen=False)
     assert recs.items_of("u1") == ["B"]
     np.testing.assert_allclose(recs.scores[0, 0], 5 / 6, rtol=1e-6)
     # with both baskets, {A, B, C, D}: B = lift(A->B) + lift(C->B) + lift(D->B) = 10/9 + 5/6 + 5/6
-    both = FrequentlyBoughtTogether(min_count=1, recent_baskets=2).fit(x)
+    both = FrequentlyBoughtTogether(min_count=1, metric="lift", recent_baskets=2, popularity_backoff=False).fit(x)
     np.testing.assert_allclose(both.score(["u1"], ["B"]), [10 / 9 + 5 / 6 + 5 / 6], rtol=1e-6)
     # u3 bought A and C: D (never with A or C) is left with 0, B gets lift(A->B) + lift(C->B)
     recs3 = both.recommend("u3", k=2)
@@ -160,3 +163,71 @@ def test_bad_input_is_explained() -> None:
         FrequentlyBoughtTogether(max_basket_size=1).fit(x)
     with pytest.raises(RecommendError, match="top"):
         FrequentlyBoughtTogether().fit(x).rules(top=0)
+    for bad in (1, "yes", None):
+        with pytest.raises(RecommendError, match="popularity_backoff must be True or False"):
+            FrequentlyBoughtTogether(popularity_backoff=bad).fit(x)  # type: ignore[arg-type]
+
+
+# ---- the popularity back-off ---------------------------------------------------------
+#
+# Popularity (users): A 3 (u1, u2, u3), B 3 (u1, u2, u4), C 2, D 2 (u1, u4) -> / 3.
+def test_popularity_backoff_fills_below_every_rule() -> None:
+    x = interactions(order_log())
+    plain = FrequentlyBoughtTogether(min_count=2, popularity_backoff=False).fit(x)
+    model = FrequentlyBoughtTogether(min_count=2).fit(x)
+    # min_count 2 keeps A<->B and A<->C only. u4 (B, D) has the rule B->A (2/3); C and D have
+    # no rule from B or D and are filled in by popularity: score popularity / 3 - 1.
+    recs = model.recommend("u4", k=4, exclude_seen=False)
+    assert recs.items_of("u4")[:2] == ["A", "B"] and set(recs.items_of("u4")[2:]) == {"C", "D"}
+    scores = dict(zip(recs.items_of("u4"), recs.scores[0].tolist(), strict=True))
+    assert scores["A"] == pytest.approx(2 / 3)
+    assert scores["C"] == pytest.approx(2 / 3 - 1) and scores["D"] == pytest.approx(2 / 3 - 1)
+    assert scores["B"] == pytest.approx(0.0)  # the most popular item without a rule: 3 / 3 - 1
+    # where a rule applies, the score is the rule's, exactly as without the back-off
+    rows = model.user_index(["u1", "u2", "u3", "u4"])
+    a, b = model._score_users(rows), plain._score_users(rows)
+    np.testing.assert_array_equal(a[b > 0], b[b > 0])
+    assert np.all(a[b == 0] <= 0) and np.all(a[b == 0] >= -1)
+    # a visitor with an item without rules gets popularity, not an arbitrary order
+    folded = model.recommend_from_items(["D"], k=3)
+    assert set(folded.items_of("anonymous")[:2]) == {"A", "B"} and not folded.fallback[0]
+    # similar items and the rules never include fill-ups
+    assert np.all(model.similar_items("D", k=3).scores[0] == 0)  # D has no rule: zeros, as before
+    np.testing.assert_array_equal(model.similar_items("A", k=3).scores, plain.similar_items("A", k=3).scores)
+    pd.testing.assert_frame_equal(model.rules(), plain.rules())
+
+
+def test_backoff_off_keeps_the_old_scores() -> None:
+    x = interactions(order_log())
+    for metric in ("confidence", "lift"):
+        plain = FrequentlyBoughtTogether(min_count=1, metric=metric, popularity_backoff=False).fit(x)
+        rows = plain.user_index(["u1", "u2", "u3", "u4"])
+        profiles = plain.current_[rows]
+        np.testing.assert_array_equal(plain._score_users(rows), (profiles @ plain.scores_).toarray())
+
+
+def taste_group_baskets() -> Interactions:
+    """The conformance suite's known-answer case: two disjoint taste groups, b0 and b1 most popular."""
+    rows = [(f"{g}user{u}", f"{g}{i}") for g in "ab" for u in range(10) for i in range(6) if i != u % 6]
+    rows += [("loner", "b0"), ("loner", "b1"), ("loner2", "b0"), ("loner2", "b1")]
+    frame = pd.DataFrame(rows, columns=["user_id", "item_id"])
+    log = frame.assign(
+        ts=pd.Timestamp("2026-01-01") + pd.to_timedelta(np.arange(len(frame)), unit="min"),
+        event_type="purchase",
+        order_id=frame["user_id"],
+    )
+    return Interactions.from_frame(frame).with_context(log=log)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"popularity_backoff": False}, {"metric": "lift"}, {"min_count": 1}, {"recent_baskets": 10}],
+    ids=str,
+)
+def test_known_answer_holds_for_the_defaults_and_back_off(params: dict[str, object]) -> None:
+    model = FrequentlyBoughtTogether(**params).fit(taste_group_baskets())  # type: ignore[arg-type]
+    for g in "ab":
+        for u in range(10):
+            assert model.recommend(f"{g}user{u}", k=1).items_of(f"{g}user{u}") == [f"{g}{u % 6}"]
+    assert set(model.recommend_from_items(["a0", "a1"], k=4).items_of("anonymous")) == {"a2", "a3", "a4", "a5"}
+    assert all(i.startswith("a") for i in model.similar_items("a0", k=3).items_of("a0"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,10 +38,12 @@ def session_log(sessions: Sequence[tuple[str, str | None, Sequence[str]]], gap_m
 # counts: x->y 1, x->z 1.5, y->z 1, y->x 1; row sums x 2.5, y 2 ->
 # shares: x->y 0.4, x->z 0.6, y->z 0.5, y->x 0.5; z has no successor.
 TRANSITION_SESSIONS = [("u1", "s1", "xyz"), ("u2", "s2", "xz"), ("u3", "s3", "yyx")]
+FORWARD_ONLY: dict[str, Any] = {"backward": 0.0, "session_decay": 0.5, "popularity_share": 0.0}
+"""The plain sequential rules (the defaults before the back-off): forward only, last item first."""
 
 
 def test_transition_shares_by_hand() -> None:
-    model = ItemTransitions(max_distance=2, decay=0.5).fit(session_log(TRANSITION_SESSIONS))
+    model = ItemTransitions(max_distance=2, decay=0.5, **FORWARD_ONLY).fit(session_log(TRANSITION_SESSIONS))
     counts = model.transition_counts_.toarray()
     ix = dict(zip(model.item_ids_.tolist(), range(3), strict=True))
     assert counts[ix["x"], ix["z"]] == pytest.approx(1.5) and counts[ix["y"], ix["x"]] == pytest.approx(1.0)
@@ -52,7 +55,7 @@ def test_transition_shares_by_hand() -> None:
 
 
 def test_current_session_is_position_weighted() -> None:
-    model = ItemTransitions(max_distance=2, decay=0.5).fit(session_log(TRANSITION_SESSIONS))
+    model = ItemTransitions(max_distance=2, decay=0.5, **FORWARD_ONLY).fit(session_log(TRANSITION_SESSIONS))
     # u1's current session is s1 = x y z: weights z 1, y 0.5, x 0.25.
     # y = 0.25 * 0.4 = 0.1;  z = 0.25 * 0.6 + 0.5 * 0.5 = 0.4;  x = 0.5 * 0.5 = 0.25
     recs = model.recommend("u1", k=3, exclude_seen=False)
@@ -77,7 +80,9 @@ def test_backward_transitions() -> None:
 
 
 def test_k_neighbors_prunes_transitions() -> None:
-    model = ItemTransitions(max_distance=2, decay=0.5, k_neighbors=1).fit(session_log(TRANSITION_SESSIONS))
+    model = ItemTransitions(max_distance=2, decay=0.5, k_neighbors=1, backward=0.0).fit(
+        session_log(TRANSITION_SESSIONS)
+    )
     np.testing.assert_allclose(model.similar_items("x", k=2).scores[0], [0.6, 0.0], rtol=1e-6)
 
 
@@ -96,7 +101,7 @@ def test_sessions_split_by_thirty_minute_gaps() -> None:
     events = session_events(log, x.user_ids, x.item_ids)
     # u: a, b (20 min apart) then c (40 min later): two sessions; v: one tagged session
     assert events.n_sessions == 3
-    model = ItemTransitions().fit(x)
+    model = ItemTransitions(**FORWARD_ONLY).fit(x)
     assert model.similar_items("a", k=1).items_of("a") == ["b"]
     np.testing.assert_allclose(model.similar_items("b", k=1).scores[0, 0], 0.0)  # b -> c crosses the gap
     # u's current session is the last one, {c}: c -> a comes from v's session
@@ -104,6 +109,97 @@ def test_sessions_split_by_thirty_minute_gaps() -> None:
     # without session ids at all, the same gaps apply
     no_ids = log.drop(columns="session_id")
     assert session_events(no_ids, x.user_ids, x.item_ids).n_sessions == 3
+
+
+def test_session_decay_one_weighs_the_whole_session_alike() -> None:
+    model = ItemTransitions(max_distance=2, decay=0.5, backward=0.0, popularity_share=0.0).fit(
+        session_log(TRANSITION_SESSIONS)
+    )
+    # u1's current session x y z, weights 1 each: y = 0.4, z = 0.6 + 0.5 = 1.1, x = 0.5
+    recs = model.recommend("u1", k=3, exclude_seen=False)
+    assert recs.items_of("u1") == ["z", "x", "y"]
+    np.testing.assert_allclose(recs.scores[0], [1.1, 0.5, 0.4], rtol=1e-6)
+    # the order of a visitor's items no longer matters
+    a, b = model.recommend_from_items(["y", "x"], k=3), model.recommend_from_items(["x", "y"], k=3)
+    np.testing.assert_allclose(a.scores, b.scores, rtol=1e-6)
+
+
+# Popularity (users) of x, y, z: 3 (u1, u2, u3), 2 (u1, u3), 2 (u1, u2) -> P = 3/7, 2/7, 2/7.
+@pytest.mark.parametrize("lam", [0.0, 0.2, 0.5, 1.0])
+def test_popularity_share_mixes_in_the_popularity_distribution(lam: float) -> None:
+    x = session_log(TRANSITION_SESSIONS)
+    plain = ItemTransitions(max_distance=2, decay=0.5, **FORWARD_ONLY).fit(x)
+    model = ItemTransitions(max_distance=2, decay=0.5, **{**FORWARD_ONLY, "popularity_share": lam}).fit(x)
+    share = np.zeros(3)
+    share[model.item_index(["x", "y", "z"])] = np.asarray([3, 2, 2]) / 7.0
+    rows = model.user_index(["u1", "u2", "u3"])
+    total = np.asarray(plain.current_[rows].sum(axis=1)).ravel()  # u1: 1.75, u2: 1.5, u3: 1.5
+    expected = (1 - lam) * plain._score_users(rows) + lam * total[:, None] * share[None, :]
+    np.testing.assert_allclose(model._score_users(rows), expected, rtol=1e-6, atol=1e-7)
+    if lam == 0:  # exactly the scores of the plain rules (0.4, 0.25, 0.1 worked out above)
+        np.testing.assert_array_equal(model._score_users(rows), plain._score_users(rows))
+    if lam == 1:  # plain popularity: x first for everyone
+        assert {model.recommend(u, k=1, exclude_seen=False).items_of(u)[0] for u in ("u1", "u2", "u3")} == {"x"}
+    # a visitor who saw y then x (weights x 1, y 0.5, total 1.5): the same mixture
+    folded = model.recommend_from_items(["y", "x"], k=3, exclude_seen=False)
+    base = plain.recommend_from_items(["y", "x"], k=3, exclude_seen=False)
+    cols = model.item_index(folded.items_of("anonymous"))
+    base_scores = dict(zip(base.items_of("anonymous"), base.scores[0].tolist(), strict=True))
+    want = [
+        (1 - lam) * base_scores.get(i, 0.0) + lam * 1.5 * share[c]
+        for i, c in zip(folded.items_of("anonymous"), cols, strict=True)
+    ]
+    np.testing.assert_allclose(folded.scores[0], want, rtol=1e-6, atol=1e-7)
+    # similar items are the transition shares whatever the share of popularity
+    np.testing.assert_allclose(model.similar_items("x", k=2).scores, plain.similar_items("x", k=2).scores)
+
+
+def test_larger_popularity_shares_move_the_ranking_towards_popularity() -> None:
+    # "r" follows "s" in two sessions but is rare otherwise; "hot" is touched by many users
+    sessions = [("u1", "s1", ["s", "r"]), ("u2", "s2", ["s", "r"]), ("u3", "s3", ["s", "o"])]
+    sessions += [(f"h{i}", f"h{i}", ["hot"]) for i in range(6)] + [("me", "m", ["s"])]
+    x = session_log(sessions)
+    first = {}
+    for lam in (0.0, 0.3, 0.7, 0.95):
+        first[lam] = ItemTransitions(popularity_share=lam).fit(x).recommend("me", k=3).items_of("me")
+    assert first[0.0][:2] == ["r", "o"]
+    assert first[0.95][0] == "hot"
+    where_hot = [first[lam].index("hot") if "hot" in first[lam] else 3 for lam in (0.0, 0.3, 0.7, 0.95)]
+    assert where_hot == sorted(where_hot, reverse=True)
+
+
+def taste_group_log() -> Interactions:
+    """The conformance suite's known-answer case: two disjoint taste groups, b0 and b1 most popular."""
+    rows = [(f"{g}user{u}", f"{g}{i}") for g in "ab" for u in range(10) for i in range(6) if i != u % 6]
+    rows += [("loner", "b0"), ("loner", "b1"), ("loner2", "b0"), ("loner2", "b1")]
+    frame = pd.DataFrame(rows, columns=["user_id", "item_id"])
+    log = frame.assign(
+        ts=pd.Timestamp("2026-01-01") + pd.to_timedelta(np.arange(len(frame)), unit="min"),
+        event_type="purchase",
+        session_id=frame["user_id"],
+    )
+    return Interactions.from_frame(frame).with_context(log=log)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"backward": 1.0},
+        {"popularity_share": 0.0},
+        {"popularity_share": 0.5},
+        {"session_decay": 0.5},
+        {"session_decay": 0.5, "popularity_share": 0.5},
+    ],
+    ids=str,
+)
+def test_known_answer_holds_for_the_back_off_settings(params: dict[str, float]) -> None:
+    model = ItemTransitions(**params).fit(taste_group_log())  # type: ignore[arg-type]
+    for g in "ab":
+        for u in range(10):
+            assert model.recommend(f"{g}user{u}", k=1).items_of(f"{g}user{u}") == [f"{g}{u % 6}"]
+    assert set(model.recommend_from_items(["a0", "a1"], k=4).items_of("anonymous")) == {"a2", "a3", "a4", "a5"}
+    assert all(i.startswith("a") for i in model.similar_items("a0", k=3).items_of("a0"))
 
 
 # ---- session-kNN ---------------------------------------------------------------------
@@ -186,6 +282,12 @@ def test_session_models_need_the_log() -> None:
             model.fit(x.with_context(log=pd.DataFrame({"user_id": ["u"], "item_id": ["a"]})))
     with pytest.raises(RecommendError, match="decay"):
         ItemTransitions(decay=1.5).fit(session_log(KNN_SESSIONS))
+    for bad in (0.0, 1.5, True, "1"):
+        with pytest.raises(RecommendError, match=r"session_decay must be a number in \(0, 1\]"):
+            ItemTransitions(session_decay=bad).fit(session_log(KNN_SESSIONS))  # type: ignore[arg-type]
+    for bad_share in (-0.1, 1.5, float("nan"), True, None):
+        with pytest.raises(RecommendError, match=r"popularity_share must be a number in \[0, 1\]"):
+            ItemTransitions(popularity_share=bad_share).fit(session_log(KNN_SESSIONS))  # type: ignore[arg-type]
     with pytest.raises(RecommendError, match="k_neighbors"):
         SessionKNN(k_neighbors=0).fit(session_log(KNN_SESSIONS))
     log = pd.DataFrame({"user_id": ["u"], "item_id": ["elsewhere"], "ts": [T0]})

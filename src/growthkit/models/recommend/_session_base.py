@@ -11,8 +11,9 @@ session": for a known user it is the user's **last session in the training log**
 :meth:`~SessionRecommender.recommend_from_items` it is the given items in order, most recent
 last. Either way the session becomes a profile row whose values are position weights
 (:meth:`SessionRecommender._position_weights`) of its distinct items ordered by their last
-occurrence, so the most recent item weighs most. A known user without any session in the log
-falls back to their interaction history with equal weights.
+occurrence, so the most recent item weighs most (or all alike, as each model's parameters
+say). A known user without any session in the log falls back to their interaction history
+with equal weights.
 """
 
 from __future__ import annotations

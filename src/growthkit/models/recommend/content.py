@@ -4,12 +4,15 @@ Both models read each item's title, description, category and brand
 (``Interactions.items``, from :func:`~growthkit.features.interactions.item_attributes`),
 turn them into L2-normalised vectors, and then answer everything by cosine similarity
 (shared code in :mod:`._content_base`): similar items are the nearest vectors, a user's
-scores are the cosines with the weighted mean of the vectors of their history (optionally
+affinities are the cosines with the weighted mean of the vectors of their history (optionally
 weighted towards their most recent items), and an anonymous visitor is folded in from the
-items just viewed. Neither needs any interaction to score an item, so items nobody touched
-yet (cold items) are recommendable as soon as they have a text — build the interactions on
-the whole catalogue (``build_interactions(store, item_ids=catalogue_ids)``) so they have a
-column.
+items just viewed. Recommendations multiply the affinity by a popularity prior,
+``((n + 1) / (n_max + 1)) ** popularity_exponent`` (``n``: training users of the item;
+default exponent 1, i.e. "popular among the items that fit the taste"; 0 turns it off).
+Neither model needs any interaction to score an item, so items nobody touched yet (cold
+items) are recommendable as soon as they have a text — build the interactions on the whole
+catalogue (``build_interactions(store, item_ids=catalogue_ids)``) so they have a column, and
+use ``popularity_exponent=0`` (or a small value) where new items must surface.
 
 * :class:`ContentTfidf` (``"content_tfidf"``) — TF-IDF over character n-grams inside word
   boundaries (scikit-learn's ``char_wb`` analyzer), so Chinese, Japanese and mixed-language
@@ -19,7 +22,8 @@ column.
   multilingual-e5-small by default).
 
 References: Salton & Buckley (1988), "Term-weighting approaches in automatic text
-retrieval", Information Processing & Management 24(5) (TF-IDF); Deerwester et al. (1990),
+retrieval", Information Processing & Management 24(5) (TF-IDF); Steck (2011), "Item
+popularity and recommendation accuracy", RecSys '11 (the popularity prior); Deerwester et al. (1990),
 "Indexing by latent semantic analysis", JASIS 41(6) (the truncated SVD used for large
 catalogues); Wang et al. (2024), "Multilingual E5 text embeddings: a technical report",
 arXiv:2402.05672.
@@ -104,6 +108,11 @@ class ContentTfidf(ContentRecommender):
         With a value, an item in a user's history counts ``0.5 ** (age / half_life)`` times
         its interaction weight, ``age`` measured back from the user's last event in
         ``Interactions.log`` (needed then). ``None``: interaction weights only.
+    popularity_exponent
+        ``beta`` of the popularity prior: a user's or visitor's score of an item is
+        ``max(cosine, 0) * ((n + 1) / (n_max + 1)) ** beta``, ``n`` the item's training users.
+        ``0``: the plain cosine (cold items compete on text alone); larger values move the
+        ranking towards popularity. ``similar_items`` is always the plain cosine.
     random_state
         Seed of the randomised SVD.
 
@@ -128,6 +137,7 @@ class ContentTfidf(ContentRecommender):
         max_n: int = 3,
         n_components: int | str | None = "auto",
         recency_half_life_days: float | None = None,
+        popularity_exponent: float = 1.0,
         random_state: int = 0,
     ) -> None:
         self.field_weights = field_weights
@@ -135,6 +145,7 @@ class ContentTfidf(ContentRecommender):
         self.max_n = max_n
         self.n_components = n_components
         self.recency_half_life_days = recency_half_life_days
+        self.popularity_exponent = popularity_exponent
         self.random_state = random_state
 
     def _weights(self) -> dict[str, float]:
@@ -223,7 +234,7 @@ class ContentEmbedding(ContentRecommender):
         singular vectors; ``"auto"``: project to :data:`AUTO_COMPONENTS` only when the
         vectors hold more than :data:`AUTO_MAX_DENSE_VALUES` values (e.g. 384-dimensional
         e5 vectors beyond ~20k items), which keeps one user's scoring near a millisecond.
-    recency_half_life_days
+    recency_half_life_days, popularity_exponent
         As in :class:`ContentTfidf`.
     random_state
         Seed of the randomised SVD.
@@ -250,6 +261,7 @@ class ContentEmbedding(ContentRecommender):
         fields: Sequence[str] | None = None,
         n_components: int | str | None = "auto",
         recency_half_life_days: float | None = None,
+        popularity_exponent: float = 1.0,
         random_state: int = 0,
     ) -> None:
         self.backend = backend
@@ -258,6 +270,7 @@ class ContentEmbedding(ContentRecommender):
         self.fields = fields
         self.n_components = n_components
         self.recency_half_life_days = recency_half_life_days
+        self.popularity_exponent = popularity_exponent
         self.random_state = random_state
 
     def fit(self, interactions: Interactions, *, embedder: Embedder | None = None) -> Self:

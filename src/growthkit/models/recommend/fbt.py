@@ -18,6 +18,15 @@ itemset counting and implication rules for market basket data", SIGMOD '97:
 
 All pairs are counted at once as the sparse product ``B^T B`` of the basket x item matrix;
 pairs below ``min_count`` or ``min_support`` are dropped.
+
+Recommendations for users and visitors rank by confidence by default: summed over the
+items of the recent baskets it estimates how likely each item joins the next basket, while
+lift, which divides by the consequent's popularity, favours rare items and predicts poorly
+(measured in docs/recommend.md; lift stays the measure for finding *surprising* pairs).
+Where the rules run out, the list is filled with the most popular remaining items
+(``popularity_backoff``), the usual fill-up of association-rule recommenders; the rules
+themselves (:meth:`FrequentlyBoughtTogether.similar_items`, :meth:`~FrequentlyBoughtTogether.rules`)
+never include fill-ups.
 """
 
 from __future__ import annotations
@@ -46,10 +55,13 @@ class FrequentlyBoughtTogether(Recommender):
     """Items bought together: association rules ``a -> b`` between pairs of items in baskets.
 
     ``similar_items(a)`` answers "frequently bought together with ``a``" (the consequents
-    of ``a``'s rules, best ``metric`` first). A known user's scores are the summed
-    ``metric`` of the rules from the items of their ``recent_baskets`` most recent baskets
-    (a user without baskets: from their interaction history); an anonymous visitor's from
-    the given items (weighted by ``weights``). :meth:`rules` lists the rules as a table.
+    of ``a``'s rules, best ``metric`` first, nothing else). A known user's scores are the
+    summed ``metric`` of the rules from the items of their ``recent_baskets`` most recent
+    baskets (a user without baskets: from their interaction history); an anonymous visitor's
+    from the given items (weighted by ``weights``). With ``popularity_backoff`` every item
+    without a rule from those items scores ``popularity / max_popularity - 1`` (in
+    ``[-1, 0]``), below every rule and in popularity order. :meth:`rules` lists the rules as
+    a table.
 
     Parameters
     ----------
@@ -59,12 +71,15 @@ class FrequentlyBoughtTogether(Recommender):
         Drop pairs bought together fewer than this many times (noise guard; lift of a pair
         seen once is huge and meaningless).
     metric
-        ``"lift"``, ``"confidence"``, ``"count"`` or ``"support"``: the score of a rule.
+        ``"confidence"``, ``"lift"``, ``"count"`` or ``"support"``: the score of a rule.
     recent_baskets
         How many of a known user's last baskets give their scores.
     max_basket_size
         Baskets with more distinct items are left out entirely (their pairs grow with the
         square of the size); ``None`` keeps all.
+    popularity_backoff
+        Fill users' and visitors' lists with popular items where no rule applies (``False``:
+        those items score 0 and their order is arbitrary).
 
     Examples
     --------
@@ -85,15 +100,17 @@ class FrequentlyBoughtTogether(Recommender):
         *,
         min_support: float = 0.0,
         min_count: int = 2,
-        metric: str = "lift",
+        metric: str = "confidence",
         recent_baskets: int = 3,
         max_basket_size: int | None = 100,
+        popularity_backoff: bool = True,
     ) -> None:
         self.min_support = min_support
         self.min_count = min_count
         self.metric = metric
         self.recent_baskets = recent_baskets
         self.max_basket_size = max_basket_size
+        self.popularity_backoff = popularity_backoff
 
     def _check_params(self) -> None:
         if self.metric not in METRICS:
@@ -108,6 +125,8 @@ class FrequentlyBoughtTogether(Recommender):
         mb = self.max_basket_size
         if mb is not None and (isinstance(mb, bool) or not isinstance(mb, int | np.integer) or mb < 2):
             raise RecommendError(f"max_basket_size must be an integer >= 2 or None, got {mb!r}")
+        if not isinstance(self.popularity_backoff, bool | np.bool_):
+            raise RecommendError(f"popularity_backoff must be True or False, got {self.popularity_backoff!r}")
 
     # ---- fitting ----------------------------------------------------------------------
     def _fit(self, x: sparse.csr_matrix, interactions: Interactions) -> None:
@@ -228,7 +247,15 @@ class FrequentlyBoughtTogether(Recommender):
 
     def _score_profiles(self, profiles: sparse.csr_matrix) -> NDArray[np.floating[Any]]:
         p = sparse.csr_matrix(profiles, dtype=np.float32)
-        return np.asarray((p @ self.scores_).toarray(), dtype=np.float32)
+        scores = np.asarray((p @ self.scores_).toarray(), dtype=np.float32)
+        if not self.popularity_backoff:
+            return scores
+        fill = (self._popularity_row() - 1.0).astype(np.float32)  # in [-1, 0]: below every rule
+        out: NDArray[np.float32] = np.where(scores > 0, scores, fill[None, :])
+        return out
+
+    def _similar(self, items: NDArray[np.int64]) -> NDArray[np.floating[Any]]:
+        return np.asarray(self.scores_[items].toarray(), dtype=np.float32)
 
     def rules(self, top: int | None = None) -> pd.DataFrame:
         """The kept rules, best ``metric`` first (ties: larger count, then ids).

@@ -42,11 +42,11 @@ GRIDS: dict[str, dict[str, Sequence[Any]]] = {
     "ease": {"l2": [50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0]},
     "als": {"factors": [32, 64, 128], "regularization": [0.01, 0.1, 1.0], "alpha": [1.0, 5.0, 20.0]},
     "bpr": {"factors": [32, 64, 128], "learning_rate": [0.01, 0.05, 0.1], "regularization": [0.001, 0.01]},
-    "content_tfidf": {"max_n": [2, 3, 4], "recency_half_life_days": [None, 30.0]},
-    "content_embedding": {"recency_half_life_days": [None, 30.0]},
+    "content_tfidf": {"max_n": [3, 4], "popularity_exponent": [0.0, 0.5, 1.0, 2.0]},
+    "content_embedding": {"recency_half_life_days": [None, 30.0], "popularity_exponent": [0.0, 0.5, 1.0, 2.0]},
     "session_knn": {"k_neighbors": [50, 100, 200], "sample_size": [250, 500, 1000], "recency_weighting": [True, False]},
-    "transitions": {"max_distance": [1, 3, 5], "decay": [0.3, 0.5, 0.8], "backward": [0.0, 0.5]},
-    "fbt": {"min_count": [1, 2, 5], "metric": ["lift", "confidence"], "recent_baskets": [1, 3, 10]},
+    "transitions": {"backward": [0.5, 1.0], "session_decay": [0.5, 1.0], "popularity_share": [0.0, 0.5]},
+    "fbt": {"min_count": [1, 2], "metric": ["confidence", "lift"], "recent_baskets": [3, 10]},
     "hybrid": {"n_candidates": [50, 100, 200], "num_leaves": [15, 31], "learning_rate": [0.05, 0.1]},
 }
 """Search grids per registry name (value lists per ``__init__`` parameter)."""

@@ -14,7 +14,12 @@ last session in the training log, for :meth:`recommend_from_items` the given ite
   RecSys '17.
 * :class:`ItemTransitions` (``"transitions"``) — decayed next-event transition counts
   within sessions, normalised per item into transition shares: the "sequential rules" of
-  Ludewig & Jannach (2018), with an optional backward share for a symmetric co-view signal.
+  Ludewig & Jannach (2018), with a backward share for a symmetric co-view signal and a
+  popularity back-off (linear interpolation with the items' popularity distribution, the
+  Jelinek-Mercer smoothing of n-gram models: Jelinek & Mercer 1980, "Interpolated
+  estimation of Markov source parameters from sparse data"; Chen & Goodman 1999, "An
+  empirical study of smoothing techniques for language modeling", Computer Speech &
+  Language 13(4)).
 """
 
 from __future__ import annotations
@@ -40,6 +45,10 @@ from growthkit.models.recommend.base import RecommendError
 def _positive_int(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise RecommendError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _is_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float | np.integer | np.floating)
 
 
 def _row_of_entries(m: sparse.csr_matrix) -> I64:
@@ -176,22 +185,39 @@ class ItemTransitions(SessionRecommender):
     ``c[a, b]`` of its item ``b`` (never ``a -> a``). With ``backward > 0`` the reverse
     direction joins in, ``c + backward * c^T`` ("viewed before" as well as "viewed after").
     Each row is divided by its sum, so ``t[a, b]`` is the share of ``a``'s decayed successors
-    that are ``b``, and only the ``k_neighbors`` largest shares per item are kept. A current
-    session scores ``score(b) = sum_p decay ** (n - p) t[i_p, b]`` over its distinct items
-    ``i_1 .. i_n`` (oldest first): the last item counts fully, each step back ``decay`` times
-    less. These are the sequential rules of Ludewig & Jannach (2018), with a geometric in
-    place of their harmonic distance weight.
+    that are ``b``, and only the ``k_neighbors`` largest shares per item are kept. These are
+    the sequential rules of Ludewig & Jannach (2018), with a geometric in place of their
+    harmonic distance weight; :meth:`similar_items` answers with ``t[a, :]``.
+
+    A current session of distinct items ``i_1 .. i_n`` (oldest first) weighs its item ``i_p``
+    ``w_p = session_decay ** (n - p)`` (``1``: every item alike; ``< 1``: the last item most)
+    and scores, with ``W = sum_p w_p``, ``P(b)`` the share of the training (user, item)
+    pairs that are ``b``'s (its popularity) and ``lam = popularity_share``::
+
+        score(b) = (1 - lam) * sum_p w_p t[i_p, b] + lam * W * P(b)
+
+    that is ``W`` times the mixture ``(1 - lam) P_trans(b | session) + lam P(b)``: sparse or
+    missing transitions back off to popularity instead of leaving the list to chance, while
+    well-observed transitions keep their order.
 
     Parameters
     ----------
     max_distance
         How many following events count as a transition.
     decay
-        Weight ratio of one step further away, in ``(0, 1]``.
+        Weight ratio of one step further away when counting transitions, in ``(0, 1]``.
     backward
         Weight of reverse transitions (``0``: forward only).
     k_neighbors
         Successors kept per item.
+    session_decay
+        Weight ratio of one step back in the current session, in ``(0, 1]``. The default 1
+        lets every item of the session count (on logs where a "session" is a shopping trip
+        or an evening of ratings, the whole session predicts the next items far better than
+        its last item); ``0.5`` is a strongly "last item first" next-click setting.
+    popularity_share
+        ``lam`` above, in ``[0, 1]``: ``0`` scores by transitions alone, ``1`` is plain
+        popularity.
 
     Examples
     --------
@@ -207,23 +233,39 @@ class ItemTransitions(SessionRecommender):
     name = "transitions"
 
     def __init__(
-        self, *, max_distance: int = 3, decay: float = 0.5, backward: float = 0.0, k_neighbors: int = 100
+        self,
+        *,
+        max_distance: int = 3,
+        decay: float = 0.5,
+        backward: float = 0.5,
+        k_neighbors: int = 100,
+        session_decay: float = 1.0,
+        popularity_share: float = 0.2,
     ) -> None:
         self.max_distance = max_distance
         self.decay = decay
         self.backward = backward
         self.k_neighbors = k_neighbors
+        self.session_decay = session_decay
+        self.popularity_share = popularity_share
 
     def _check_params(self) -> None:
         _positive_int("max_distance", self.max_distance)
         _positive_int("k_neighbors", self.k_neighbors)
-        if isinstance(self.decay, bool) or not isinstance(self.decay, int | float) or not 0 < self.decay <= 1:
-            raise RecommendError(f"decay must be a number in (0, 1], got {self.decay!r}")
-        if isinstance(self.backward, bool) or not isinstance(self.backward, int | float) or not self.backward >= 0:
+        for key in ("decay", "session_decay"):
+            v = getattr(self, key)
+            if not _is_number(v) or not 0 < v <= 1:
+                raise RecommendError(f"{key} must be a number in (0, 1], got {v!r}")
+        if not _is_number(self.backward) or not self.backward >= 0:
             raise RecommendError(f"backward must be a number >= 0, got {self.backward!r}")
+        lam = self.popularity_share
+        if not _is_number(lam) or not 0 <= lam <= 1:
+            raise RecommendError(
+                f"popularity_share must be a number in [0, 1] (0: no popularity back-off), got {lam!r}"
+            )
 
     def _position_weights(self, rank: I64, count: I64) -> F32:
-        return np.power(float(self.decay), (count - rank).astype(np.float64)).astype(np.float32)
+        return np.power(float(self.session_decay), (count - rank).astype(np.float64)).astype(np.float32)
 
     def _fit_sessions(self, events: SessionEvents) -> None:
         s, i = events.session, events.item
@@ -256,7 +298,18 @@ class ItemTransitions(SessionRecommender):
 
     def _score_profiles(self, profiles: sparse.csr_matrix) -> NDArray[np.floating[Any]]:
         p = sparse.csr_matrix(profiles, dtype=np.float32)
-        return np.asarray((p @ self.transitions_).toarray(), dtype=np.float32)
+        scores = np.asarray((p @ self.transitions_).toarray(), dtype=np.float32)
+        lam = float(self.popularity_share)
+        if lam == 0:
+            return scores
+        pop = np.asarray(self.item_popularity_, dtype=np.float64)
+        share = (pop / max(float(pop.sum()), 1e-12)).astype(np.float32)
+        total = np.asarray(p.sum(axis=1), dtype=np.float32).reshape(-1, 1)
+        out: NDArray[np.float32] = np.float32(1.0 - lam) * scores + np.float32(lam) * total * share[None, :]
+        return out
+
+    def _similar(self, items: I64) -> NDArray[np.floating[Any]]:
+        return np.asarray(self.transitions_[items].toarray(), dtype=np.float32)
 
     def _state(self) -> dict[str, NDArray[Any]]:
         return {**self._session_state(), **csr_to_state(self.transition_counts_, "counts")}
