@@ -181,6 +181,26 @@ def test_item_category_breakdown(con: Any) -> None:
     )
 
 
+def test_metrics_asked_together_match_each_asked_alone(con: Any) -> None:
+    # The metrics of one query share passes over the events (the user-days, read from the longest
+    # rolling look-back; one aggregate for orders, revenue and AOV): sharing changes no number.
+    for bd in (None, Breakdown("channel"), Breakdown("item.category")):
+        together = cells(run_trends(con, TrendsQuery(ALL_METRICS, RANGE, breakdown=bd)))
+        for m in ALL_METRICS:
+            check(together, cells(run_trends(con, TrendsQuery((m,), RANGE, breakdown=bd))))
+    # With net_revenue asked, the refund of i2 on 01-07 (category B) is a period without orders:
+    # orders 0 and no AOV there, as when AOV is asked alone.
+    q = TrendsQuery(("aov", "orders", "net_revenue"), RANGE, breakdown=Breakdown("item.category"))
+    check(
+        cells(run_trends(con, q)),
+        {
+            ("2025-01-07", "B", "aov"): math.nan,
+            ("2025-01-07", "B", "orders"): 0,
+            ("2025-01-07", "B", "net_revenue"): -20,
+        },
+    )
+
+
 def test_filters_define_the_event_stream(con: Any) -> None:
     q = TrendsQuery(("active_users", "new_users", "conversion"), RANGE, filters=EventFilter(("purchase",)))
     res = run_trends(con, q)

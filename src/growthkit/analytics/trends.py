@@ -49,6 +49,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 import ibis
@@ -213,7 +214,13 @@ def rolling_from_days(days: ir.Table, targets: ir.Table, windows: dict[str, int]
 
 
 class _Plan:
-    """The Ibis expressions of one query: actor rows per metric, values, the tidy table."""
+    """The Ibis expressions of one query: actor rows per metric, values, the tidy table.
+
+    The metrics share their passes over the events, each one expression used by every metric that
+    needs it (the engine computes a shared expression once): the distinct user-days (active, new,
+    dau, wau, mau, conversion), the purchase (and refund) events (orders, revenue, aov, purchasers,
+    conversion) and, for ``new_users``, the births (:func:`first_seen`, over the whole log).
+    """
 
     def __init__(self, con: Any, query: TrendsQuery) -> None:
         self.q = query
@@ -223,9 +230,21 @@ class _Plan:
         self.stream = attach_breakdown(con, ev, query.breakdown)
         t = self.stream.filter(query.date_range.contains(self.stream.ts))
         self.in_range = t.mutate(period=truncate(t.ts, query.period))
-        # Distinct (user, breakdown, day) of the range: one expression object shared by the
-        # active-user counts and the day-window rolling counts, so the engine computes it once.
-        self.days_in_range = t.select("user_id", "breakdown", day=truncate(t.ts, Period.DAY)).distinct()
+        # Distinct (user, breakdown, day): one expression shared by active_users, new_users,
+        # conversion, dau, wau and mau, so the engine reads the events for them once. With wau
+        # or mau it starts early enough for the longest window; days_in_range is the range's part.
+        self.windows = {m.value: ROLLING_DAYS[m] for m in query.metrics if ROLLING_DAYS.get(m, 1) > 1}
+        look = max(self.windows.values(), default=1) - 1
+        if look:
+            lo = ibis.literal(_midnight(query.date_range.start - timedelta(days=look)))
+            s = self.stream.filter((self.stream.ts >= lo) & (self.stream.ts < ibis.literal(query.date_range.end_ts)))
+            self.user_days = s.select("user_id", "breakdown", day=truncate(s.ts, Period.DAY)).distinct()
+            d = self.user_days.view()
+            self.days_in_range = d.filter(d.day >= ibis.literal(query.date_range.start_ts))
+        else:
+            self.user_days = t.select("user_id", "breakdown", day=truncate(t.ts, Period.DAY)).distinct()
+            self.days_in_range = self.user_days
+        self._actors: dict[TrendMetric, ir.Table] = {}
         self.starts = period_starts(query.date_range, query.period)
         last = [min(period_next(p, query.period) - timedelta(days=1), query.date_range.end) for p in self.starts]
         self.calendar = ibis.memtable(
@@ -236,8 +255,45 @@ class _Plan:
     def _users(self, t: ir.Table) -> ir.Table:
         return t.select("period", "breakdown", "user_id").distinct()
 
+    @cached_property
+    def _money_events(self) -> ir.Table:
+        t = self.in_range
+        if TrendMetric.NET_REVENUE in self.q.metrics:
+            return t.filter(t.event_type.isin(["purchase", "refund"]))
+        return t.filter(t.event_type == "purchase")
+
+    def money_rows(self) -> ir.Table:
+        """The range's purchase events, and its refunds when the query asks for ``net_revenue``.
+
+        Each call is a new view of one relation: with two readers (the money aggregate and the
+        purchasers) it becomes a common table expression, so the engine reads those events once.
+        """
+        return self._money_events.view()
+
+    @cached_property
+    def money(self) -> ir.Table:
+        """``(period, breakdown, orders, gross, net)``: one aggregate over :meth:`money_rows` for every
+        money metric of the query."""
+        m = self.money_rows()
+        buy = m.event_type == "purchase"
+        order = m.user_id + "|" + ibis.ifelse(m.session_id.isnull(), "e:" + m.event_id, "s:" + m.session_id)
+        amount = m.amount
+        aggs: dict[str, ir.Value] = {}
+        if TrendMetric.NET_REVENUE in self.q.metrics:  # refunds are among the rows: keep them out of these
+            order = ibis.ifelse(buy, order, ibis.null("string"))
+            amount = ibis.ifelse(buy, m.amount, ibis.null(m.amount.type()))
+            aggs["net"] = ibis.ifelse(m.event_type == "refund", -m.amount, m.amount).fill_null(0).sum()
+        return m.group_by("period", "breakdown").agg(orders=order.nunique(), gross=amount.sum().fill_null(0), **aggs)
+
     def actor_rows(self, metric: TrendMetric) -> ir.Table:
-        """Distinct ``(period, breakdown, user_id)`` of the users behind a metric."""
+        """Distinct ``(period, breakdown, user_id)`` of the users behind a metric.
+
+        One expression per metric and plan (several metrics read the same rows)."""
+        if metric not in self._actors:
+            self._actors[metric] = self._actor_rows(metric)
+        return self._actors[metric]
+
+    def _actor_rows(self, metric: TrendMetric) -> ir.Table:
         t = self.in_range
         if metric is TrendMetric.ACTIVE_USERS:
             d = self.days_in_range
@@ -246,8 +302,15 @@ class _Plan:
             born = first_seen(self.events, self.users, self.q.new_user)
             born = born.filter(self.q.date_range.contains(born.born_ts))
             born = born.select(b_user=born.user_id, b_period=truncate(born.born_ts, self.q.period))
-            a = self._users(t)
+            a = self.actor_rows(TrendMetric.ACTIVE_USERS)
             j = a.join(born, (a.user_id == born.b_user) & (a.period == born.b_period))
+            return j.select("period", "breakdown", "user_id")
+        if metric is TrendMetric.DAU:
+            # The 1-day window needs no look-back and no running sum: the users of the range's
+            # user-days that fall on a period's target day. Targets are distinct days, one per
+            # period, so the rows are distinct (period, breakdown, user_id) without a DISTINCT.
+            d, cal = self.days_in_range, self.calendar
+            j = d.join(cal, d.day == cal.target)
             return j.select("period", "breakdown", "user_id")
         if metric in ROLLING_DAYS:
             w = ROLLING_DAYS[metric]
@@ -258,38 +321,27 @@ class _Plan:
         if metric is TrendMetric.NET_REVENUE:
             return self._users(t.filter(t.event_type.isin(["purchase", "refund"])))
         # purchasers, orders, gross_revenue, aov, conversion: the users who purchased
-        return self._users(t.filter(t.event_type == "purchase"))
+        m = self.money_rows()
+        return self._users(m.filter(m.event_type == "purchase"))
 
     def values(self, metric: TrendMetric) -> ir.Table:
         """``(period, breakdown, value)`` for the periods and breakdown values that have data."""
-        t = self.in_range
         keys = ["period", "breakdown"]
-        if metric in (TrendMetric.ORDERS, TrendMetric.GROSS_REVENUE, TrendMetric.AOV):
-            p = t.filter(t.event_type == "purchase")
-            order = ibis.ifelse(p.session_id.isnull(), "e:" + p.event_id, "s:" + p.session_id)
-            p = p.mutate(order=p.user_id + "|" + order)
-            g = p.group_by(keys).agg(orders=p.order.nunique(), gross=p.amount.sum().fill_null(0))
-            value = {
-                TrendMetric.ORDERS: g.orders.cast("float64"),
-                TrendMetric.GROSS_REVENUE: g.gross.cast("float64"),
-                TrendMetric.AOV: g.gross.cast("float64") / g.orders.cast("float64"),
-            }[metric]
-            return g.select(*keys, value=value)
-        if metric is TrendMetric.NET_REVENUE:
-            m = t.filter(t.event_type.isin(["purchase", "refund"]))
-            signed = ibis.ifelse(m.event_type == "refund", -m.amount, m.amount).fill_null(0)
-            g = m.mutate(signed=signed).group_by(keys).agg(value=ibis._.signed.sum())
-            return g.select(*keys, value=g.value.cast("float64"))
-        if metric in ROLLING_DAYS:
-            w = ROLLING_DAYS[metric]
-            if w == 1:  # the day window needs no look-back: reuse the range's user-days
-                c = rolling_from_days(self.days_in_range, self.calendar, {"value": 1})
-                counts = c.select("period", "breakdown", value=c.value)
+        if metric in (TrendMetric.ORDERS, TrendMetric.GROSS_REVENUE, TrendMetric.AOV, TrendMetric.NET_REVENUE):
+            g = self.money
+            orders, gross = g.orders.cast("float64"), g.gross.cast("float64")
+            if metric is TrendMetric.ORDERS:
+                value = orders
+            elif metric is TrendMetric.GROSS_REVENUE:
+                value = gross
+            elif metric is TrendMetric.AOV:  # a group of refunds only (net_revenue asked) has no orders
+                value = ibis.ifelse(g.orders > 0, gross / orders, ibis.null("float64"))
             else:
-                s = self.stream
-                lookback = _midnight(self.q.date_range.start - timedelta(days=w - 1))
-                s = s.filter((s.ts >= ibis.literal(lookback)) & (s.ts < ibis.literal(self.q.date_range.end_ts)))
-                counts = rolling_counts(s, self.calendar, w)
+                value = g.net.cast("float64")
+            return g.select(*keys, value=value)
+        if metric in self.windows:
+            c = rolling_from_days(self.user_days, self.calendar, self.windows)
+            counts = c.select("period", "breakdown", value=c[metric.value])
             return counts.filter(counts.value > 0)
         if metric is TrendMetric.CONVERSION:
             act = self._count(self.actor_rows(TrendMetric.ACTIVE_USERS)).rename(active="value")
@@ -301,7 +353,8 @@ class _Plan:
         return self._count(self.actor_rows(metric))
 
     def _count(self, rows: ir.Table) -> ir.Table:
-        g = rows.group_by("period", "breakdown").agg(value=rows.user_id.nunique())
+        # actor_rows are distinct (period, breakdown, user_id): a row count, no second DISTINCT
+        g = rows.group_by("period", "breakdown").agg(value=rows.count())
         return g.select("period", "breakdown", value=g.value.cast("float64"))
 
     def tidy(self) -> ir.Table:
