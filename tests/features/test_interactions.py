@@ -7,6 +7,7 @@ Default weights: view 1, cart 3, purchase 5, review 4, share 2 (other types igno
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import numpy as np
@@ -17,8 +18,10 @@ from scipy import sparse
 from growthkit.features._base import FeatureError
 from growthkit.features.interactions import (
     DEFAULT_EVENT_WEIGHTS,
+    MAX_ATTRIBUTE_CHARS,
     Interactions,
     InteractionWeights,
+    attributes_text,
     build_interactions,
     interaction_log,
     item_attributes,
@@ -274,8 +277,72 @@ def test_interaction_log_of_an_empty_store_says_so(mem_store: Store) -> None:
 def test_item_attributes(events: Store) -> None:
     items = item_attributes(events)
     assert items.index.name == "item_id" and items.index.tolist() == ["i1", "i2"]
-    assert list(items.columns) == ["title", "description", "category", "brand", "price"]
+    assert list(items.columns) == ["title", "description", "category", "brand", "price", "attributes"]
     assert items.loc["i1", "title"] == "绿茶" and items.loc["i2", "price"] == 50.0
+    assert items["attributes"].tolist() == ["", ""]  # no attributes: empty text, never NULL
+
+
+def test_item_attributes_flattens_the_json_column(mem_store: Store, insert) -> None:  # type: ignore[no-untyped-def]
+    docs = [
+        ("m1", '{"year": "1995", "genres": ["Animation", "Comedy"], "imdb_url": "http://imdb.com/t?1"}'),
+        ("s1", '{"colour": "red", "material": "wool", "size": {"eu": 38, "label": "M"}, "sku": "X-9"}'),
+        ("e1", "{}"),
+        ("n1", None),
+    ]
+    insert(mem_store, "items", ("item_id", "attributes"), docs)
+    text = item_attributes(mem_store)["attributes"]
+    assert text.to_dict() == {
+        "m1": "year: 1995; genres: Animation, Comedy",
+        "s1": "colour: red; material: wool; eu: 38; label: M",
+        "e1": "",
+        "n1": "",
+    }
+
+
+@pytest.mark.parametrize(
+    ("doc", "expected"),
+    [
+        ({"genres": ["Drama", "War"], "year": "1995"}, "genres: Drama, War; year: 1995"),  # lists joined
+        ({"spec": {"fit": "slim", "dims": {"w": 10, "h": 2.5}}}, "fit: slim; w: 10; h: 2.5"),  # nested: leaf keys
+        ({"parts": [{"name": "lid"}, {"name": "cup"}]}, "parts: lid, cup"),  # objects inside a list: values
+        ({"organic": True, "vegan": False, "note": None, "tags": []}, "organic"),  # true flags by name
+        (
+            {
+                "url": "https://shop.example/p/1",
+                "image": "www.example.com/a.jpg",
+                "contact": "help@example.com",
+                "launched": "2024-03-01",
+                "updated": "2024-03-01T10:00:00Z",
+                "released": "01-Jan-1995",
+                "barcode": "4006381333931",
+                "hash": "d41d8cd98f00b204e9800998ecf8427e",
+                "ts": 1700000000,
+                "colour": "navy",
+            },
+            "colour: navy",
+        ),  # URLs, e-mail, dates, codes and epoch numbers are not text
+        (
+            {"id": 7, "item_id": "i1", "categoryId": "42", "categoryid": "1016", "sku": "A-1", "paid": True},
+            "paid",
+        ),  # identifiers; "paid" ends in "id" but is a flag, not a code
+        ({"care": "wash cold;\n  dry flat", "a: b": "x"}, "care: wash cold, dry flat; a b: x"),  # separators
+        ({"year": 1995, "rating": 4.25, "nan": float("nan")}, "year: 1995; rating: 4.25"),
+    ],
+)
+def test_attributes_text_flattens_json(doc: dict[str, object], expected: str) -> None:
+    assert attributes_text([json.dumps(doc)]).tolist() == [expected]
+    assert attributes_text([doc]).tolist() == [expected]  # parsed objects too
+
+
+def test_attributes_text_edge_cases() -> None:
+    docs = pd.Series(['{"colour": "red"}', None, "", "not json", "[1, 2]", '"text"', '{"colour": "red"}'])
+    assert attributes_text(docs).tolist() == ["colour: red", "", "", "", "1, 2", "text", "colour: red"]
+    assert attributes_text(['{"genres": ["Drama", "War"], "year": "1995"}'], keys=False).tolist() == [
+        "Drama, War; 1995"
+    ]
+    assert attributes_text([]).tolist() == []
+    long = attributes_text([json.dumps({f"k{i}": "word " * 20 for i in range(50)})])[0]
+    assert len(long) == MAX_ATTRIBUTE_CHARS
 
 
 def test_rows_against_an_empty_axis_are_a_clear_error() -> None:

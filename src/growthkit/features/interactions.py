@@ -16,6 +16,8 @@ DataFrame, which is how evaluation splits and tests make their train matrices.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -84,7 +86,8 @@ class Interactions:
         possibly ``order_id``), for models that need sequences or baskets.
     items
         Optional item attributes indexed by ``item_id`` (``title, description, category,
-        brand, price``), for content-based models, category popularity and reasons.
+        brand, price, attributes``: :func:`item_attributes`), for content-based models,
+        category popularity and reasons.
     """
 
     matrix: sparse.csr_matrix
@@ -311,10 +314,140 @@ def interaction_log(
 
 
 def item_attributes(source: Any) -> pd.DataFrame:
-    """The catalogue (``title, description, category, brand, price``) indexed by ``item_id``."""
+    """The catalogue (``title, description, category, brand, price, attributes``) indexed by ``item_id``.
+
+    ``attributes`` is the items' JSON ``attributes`` column as text (:func:`attributes_text`;
+    ``""`` for an item without any), so content models can read an adapter's structured
+    facts (all genres of a film, a garment's colour and material) like any other field.
+    """
     con = backend(source)
     items = con.table("items")
-    frame = items.select("item_id", "title", "description", "category", "brand", "price").to_pandas()
+    cols: dict[str, Any] = {c: items[c] for c in ("item_id", "title", "description", "category", "brand", "price")}
+    if "attributes" in items.columns:
+        cols["attributes"] = items["attributes"].cast("string")  # raw JSON text: parsed once per distinct value
+    frame = items.select(**cols).to_pandas()
     frame["item_id"] = frame["item_id"].astype(str)
+    frame["attributes"] = attributes_text(frame["attributes"]) if "attributes" in frame.columns else ""
     out: pd.DataFrame = frame.set_index("item_id")
     return out
+
+
+ATTRIBUTE_SEP = "; "
+"""Separates the entries of :func:`attributes_text` (never inside a key or a value)."""
+ATTRIBUTE_KEY_SEP = ": "
+"""Separates an entry's key from its value (the first occurrence in the entry)."""
+MAX_ATTRIBUTE_CHARS = 1000
+""":func:`attributes_text` keeps at most this many characters per item."""
+
+_SKIP_KEY = re.compile(r"(?i:^|.*[_\-\s.])(?i:ids?)$|.*[a-z0-9]Ids?$|(?i:uuid|guid|sku|ean|upc|gtin|isbn|hash)$")
+"""Keys whose values are identifiers (``id``, ``*_id``, ``categoryId``, ``sku``...): never text."""
+_ID_SUFFIX = re.compile(r"(?i).*ids?$")
+"""Keys such as ``categoryid``: their values are skipped when they are numbers or digit strings."""
+_NOISE = re.compile(
+    r"(?i)(?:[a-z][a-z0-9+.\-]*://|www\.)\S*"  # a URL
+    r"|\S+@\S+\.\w+"  # an e-mail address
+    r"|\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"  # ISO date/time
+    r"|\d{1,2}[-/. ](?:\d{1,2}|[a-z]{3,9})[-/. ]\d{2,4}"  # 01-Jan-1995, 1/2/2024
+    r"|\d{9,}|(?=[a-f\d-]*\d)[a-f\d-]{16,}"  # long digit strings and hex codes: ids, barcodes, hashes
+)
+"""String values that are not descriptive text (matched whole)."""
+
+
+def attributes_text(docs: Sequence[Any] | pd.Series, *, keys: bool = True) -> NDArray[np.object_]:
+    """Item ``attributes`` JSON objects flattened to readable text, one string per document.
+
+    One entry per value, ``key: value``, in document order and separated by ``"; "``; a list
+    is one entry with its items joined by ``", "``. So ``{"genres": ["Drama", "War"],
+    "year": "1995"}`` becomes ``"genres: Drama, War; year: 1995"`` (``keys=False``: the
+    values only, ``"Drama, War; 1995"``). Nested objects are walked (an entry is named by
+    its innermost key); a ``true`` flag is written as its bare key (``{"organic": true}`` ->
+    ``"organic"``), ``false`` and ``null`` are left out. Values that are not descriptive
+    text are left out too: those of identifier keys (``id``, ``*_id``, ``sku``, ``ean``...,
+    and numbers under any key ending in ``id``), URLs, e-mail addresses, dates and
+    timestamps, long digit strings and hex codes, numbers of 1e9 and more. Runs of white
+    space become one space and ``;`` inside a value becomes ``,`` (``:`` and ``;`` inside a
+    key a space), so the text splits back into entries unambiguously. Each text is cut at
+    :data:`MAX_ATTRIBUTE_CHARS` characters; NULL, malformed or empty documents give ``""``.
+
+    ``docs`` holds JSON text (or parsed dicts). Each distinct text is parsed once with
+    :func:`json.loads`: about 6 us per item of ten keys, while a SQL flattening in DuckDB
+    (``json_tree`` with the same filters and ``string_agg``) measured three times slower.
+
+    Examples
+    --------
+    >>> attributes_text(['{"colour": "red", "material": ["wool", "silk"], "sku": "A-1"}', None]).tolist()
+    ['colour: red; material: wool, silk', '']
+    """
+    values = pd.Series(docs.to_numpy() if isinstance(docs, pd.Series) else list(docs), dtype=object)
+    values = values.map(lambda d: json.dumps(d) if isinstance(d, dict | list) else d)
+    codes, uniq = pd.factorize(values)
+    names: dict[str, str | None] = {}
+    texts = [_flatten(d, keys, names) for d in uniq.tolist()]
+    out: NDArray[np.object_] = np.asarray([*texts, ""], dtype=object)[codes]  # code -1 (missing) -> ""
+    return out
+
+
+def _flatten(doc: Any, keys: bool, names: dict[str, str | None]) -> str:
+    if not isinstance(doc, str):
+        return ""
+    try:
+        obj = json.loads(doc)
+    except ValueError:
+        return ""
+    parts: list[str] = []
+    _walk(obj, "", parts, keys, names)
+    return ATTRIBUTE_SEP.join(parts)[:MAX_ATTRIBUTE_CHARS]
+
+
+def _key_name(k: str) -> str | None:
+    """The name an entry of key ``k`` is written under; ``None``: an identifier key, never written."""
+    if _SKIP_KEY.match(k):
+        return None
+    return " ".join(k.replace(":", " ").replace(";", " ").split())
+
+
+def _walk(v: Any, key: str, out: list[str], keys: bool, names: dict[str, str | None]) -> None:
+    """Append the entries of ``v`` (the value of ``key``) to ``out``; ``names`` caches :func:`_key_name`."""
+    t = type(v)
+    if t is dict:
+        for k, x in v.items():
+            name = names[k] if k in names else names.setdefault(k, _key_name(k))
+            if name is None or (_is_code(x) and _ID_SUFFIX.match(k)):
+                continue
+            if type(x) is str:  # the common case, inline
+                text = _text(x)
+                if text:
+                    out.append(f"{name}{ATTRIBUTE_KEY_SEP}{text}" if keys and name else text)
+            else:
+                _walk(x, name, out, keys, names)
+        return
+    if t is list:
+        inner: list[str] = []
+        for x in v:
+            _walk(x, "", inner, False, names)
+        text = ", ".join(inner)
+    elif t is bool:
+        if v and key:
+            out.append(key)
+        return
+    elif t is int or t is float:
+        text = f"{v:.6g}" if abs(v) < 1e9 else ""  # NaN and infinities fail the test too
+    elif t is str:
+        text = _text(v)
+    else:
+        return
+    if text:
+        out.append(f"{key}{ATTRIBUTE_KEY_SEP}{text}" if keys and key else text)
+
+
+def _text(v: str) -> str:
+    """A string value on one line with ``;`` as ``,``; ``""`` when it is not descriptive text."""
+    text = " ".join(v.split())
+    suspect = len(text) >= 16 or text[:1].isdigit() or "://" in text or "@" in text or text[:4].lower() == "www."
+    if suspect and _NOISE.fullmatch(text):  # the regular expression only where it can match
+        return ""
+    return text.replace(";", ",")
+
+
+def _is_code(v: Any) -> bool:
+    return (type(v) is int) or (type(v) is str and v.strip().isdigit())

