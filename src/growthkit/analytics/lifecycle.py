@@ -145,27 +145,30 @@ class _Plan:
         born = born.select(b_user=born.user_id, born=truncate(born.born_ts, per))
         a = active.join(born, active.user_id == born.b_user).drop("b_user")
         a = a.filter(a.period >= a.born)
-        # the period after each active one: where the user is returning, or else dormant
-        nxt = a.select(n_user=a.user_id, n_period=_shift(a.period, per))
+        # each active period's neighbours in the user's own activity: one sort per user, no self-joins
+        w = ibis.window(group_by=a.user_id, order_by=a.period)
+        a = a.mutate(prev=a.period.lag().over(w), nxt=a.period.lead().over(w))
         in_report = (a.period >= ibis.literal(first)) & (a.period <= ibis.literal(last))
         cur = a.filter(in_report)
-        j = cur.left_join(nxt, (cur.user_id == nxt.n_user) & (cur.period == nxt.n_period))
         status = ibis.cases(
-            (j.period == j.born, LifecycleStatus.NEW.value),
-            (j.n_user.notnull(), LifecycleStatus.RETURNING.value),
+            (cur.period == cur.born, LifecycleStatus.NEW.value),
+            (_shift(cur.prev, per) == cur.period, LifecycleStatus.RETURNING.value),
             else_=LifecycleStatus.RESURRECTING.value,
         )
-        live = j.select("period", status=status, user_id=j.user_id)
-        gone = nxt.filter((nxt.n_period >= ibis.literal(first)) & (nxt.n_period <= ibis.literal(last)))
-        gone = gone.anti_join(a, (gone.n_user == a.user_id) & (gone.n_period == a.period))
+        live = cur.select("period", status=status, user_id=cur.user_id)
+        # dormant in the period after an active one when the user is not active again right then
+        after = _shift(a.period, per)
+        gone = a.filter(
+            (a.nxt.isnull() | (a.nxt != after)) & (after >= ibis.literal(first)) & (after <= ibis.literal(last))
+        )
         dormant = gone.select(
-            period=gone.n_period, status=ibis.literal(LifecycleStatus.DORMANT.value), user_id=gone.n_user
+            period=_shift(gone.period, per), status=ibis.literal(LifecycleStatus.DORMANT.value), user_id=gone.user_id
         )
         return live.union(dormant)
 
     def counts(self) -> ir.Table:
         rows = self.status_rows()
-        g = rows.group_by("period", "status").agg(n=rows.user_id.nunique())
+        g = rows.group_by("period", "status").agg(n=rows.count())  # rows are distinct (period, user) pairs
         g = g.rename(g_period="period", g_status="status")
         statuses = list(LifecycleStatus)
         grid = ibis.memtable(
