@@ -8,12 +8,16 @@
   ranker starts from its best recall's ranking (an ``init_score``; the user's own items from
   their "buy it again" rank), may only raise an item with a better recall score or rank
   (monotone constraints), and stops early on held-out users.
+* :func:`fit_ranker` and :class:`RankerCheck`: training, and whether the trees beat the
+  starting order on the held-out users at all (else the hybrid serves that order).
+* :func:`recall_specs`: the recalls' checked classes and params.
 """
 
 from __future__ import annotations
 
+import json
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from growthkit.models.recommend._hybrid_split import RankerSplit
-from growthkit.models.recommend.base import Recommender
+from growthkit.models.recommend.base import Recommender, RecommendError, registered_models
 from growthkit.models.recommend.ranker_features import (
     REPEAT_FEATURES,
     SHARED_FEATURES,
@@ -131,14 +135,42 @@ PATIENCE = 10
 """Boosting rounds without a better validation NDCG@10 before the ranker stops."""
 
 
+@dataclass(frozen=True)
+class RankerCheck:
+    """The ranker against its starting order (the base recall's) on the held-out users.
+
+    ``base_ndcg`` and ``ranker_ndcg`` are mean NDCG@10 over the held-out query groups of the
+    initial score alone and of the initial score plus the trees; ``gain_se`` is the standard
+    error of their paired difference; ``used`` whether the trees are served (they are when
+    they gain, or when there were too few users to hold any out: ``n_groups`` 0, ``nan``s).
+    """
+
+    base_ndcg: float
+    ranker_ndcg: float
+    gain_se: float
+    n_groups: int
+    n_trees: int
+    used: bool
+
+    def to_array(self) -> F64:
+        return np.asarray([self.base_ndcg, self.ranker_ndcg, self.gain_se, self.n_groups, self.n_trees, self.used])
+
+    @classmethod
+    def from_array(cls, a: NDArray[Any]) -> RankerCheck:
+        return cls(float(a[0]), float(a[1]), float(a[2]), int(a[3]), int(a[4]), bool(a[5]))
+
+
 def fit_ranker(
     lgb: Any, data: TrainingRows, init: F64, params: dict[str, Any], n_estimators: int, rng: np.random.Generator
-) -> Any:
+) -> tuple[Any, RankerCheck]:
     """LightGBM LambdaRank on ``data`` boosted from ``init``, stopped early on held-out users.
 
     A fifth of the users (when there are enough) stops the boosting once NDCG@10 on users it
     did not learn from stops improving: few labels must not be over-fitted. Both query groups
-    of a user (with repeats) fall on the same side.
+    of a user (with repeats) fall on the same side. The same users then decide whether the
+    trees are served at all: early stopping keeps at least one tree, and when the trees it kept
+    do not beat the initial score (the base recall's order) on those users, zero trees is the
+    better number and :class:`RankerCheck` says so (``used=False``).
     """
     ranker_params = {
         "objective": "lambdarank",
@@ -161,7 +193,19 @@ def fit_ranker(
             lgb.Dataset(data.x[rows], data.y[rows], group=group[valid], init_score=init[rows], reference=train_set)
         ]
         callbacks = [lgb.early_stopping(PATIENCE, first_metric_only=True, verbose=False)]
-    return lgb.train(ranker_params, train_set, num_boost_round=n_estimators, valid_sets=valid_sets, callbacks=callbacks)
+    booster = lgb.train(
+        ranker_params, train_set, num_boost_round=n_estimators, valid_sets=valid_sets, callbacks=callbacks
+    )
+    n_trees = int(booster.best_iteration or booster.num_trees())
+    if not valid.any():
+        return booster, RankerCheck(np.nan, np.nan, np.nan, 0, n_trees, True)
+    raw = booster.predict(data.x[rows], num_iteration=n_trees, num_threads=params.get("num_threads", 1))
+    base = _group_ndcg(-init[rows], data.y[rows], group[valid])
+    ranked = _group_ndcg(-(init[rows] + raw), data.y[rows], group[valid])
+    diff = ranked - base
+    se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else np.nan
+    check = RankerCheck(float(base.mean()), float(ranked.mean()), se, len(diff), n_trees, bool(diff.mean() > 0))
+    return booster, check
 
 
 def rows_of_groups(group: I64, chosen: NDArray[np.bool_]) -> NDArray[np.bool_]:
@@ -205,6 +249,11 @@ def _prior(
 
 def _mean_ndcg(key: NDArray[Any], y: NDArray[Any], group: I64, *, normalise: bool = True) -> float:
     """Mean NDCG@10 of the groups sorted by ``key`` ascending (binary gains; DCG without ``normalise``)."""
+    return float(np.mean(_group_ndcg(key, y, group, normalise=normalise)))
+
+
+def _group_ndcg(key: NDArray[Any], y: NDArray[Any], group: I64, *, normalise: bool = True) -> F64:
+    """NDCG@10 of each group sorted by ``key`` ascending (binary gains; DCG without ``normalise``)."""
     starts = np.concatenate(([0], np.cumsum(group)))[:-1]
     qid = np.repeat(np.arange(len(group)), group)
     order = np.lexsort((key, qid))  # by query, then key; ties keep row order
@@ -213,10 +262,11 @@ def _mean_ndcg(key: NDArray[Any], y: NDArray[Any], group: I64, *, normalise: boo
     gain = np.where((pos < 10) & (y > 0), 1.0 / np.log2(pos + 2.0), 0.0)
     n_pos = np.minimum(np.bincount(qid, weights=(y > 0).astype(np.float64), minlength=len(group)), 10).astype(int)
     ideal = np.concatenate(([0.0], np.cumsum(1.0 / np.log2(np.arange(10) + 2.0))))[n_pos]
-    dcg = np.bincount(qid, weights=gain, minlength=len(group))
+    dcg = np.bincount(qid, weights=gain, minlength=len(group)).astype(np.float64)
     if not normalise:
-        return float(dcg.mean())
-    return float(np.mean(np.divide(dcg, ideal, out=np.zeros(len(group)), where=ideal > 0)))
+        return dcg
+    out: F64 = np.divide(dcg, ideal, out=np.zeros(len(group)), where=ideal > 0)
+    return out
 
 
 def _best_recall(ranks: NDArray[Any], y: NDArray[Any], group: I64) -> int:
@@ -261,6 +311,32 @@ def _validation_groups(n_groups: int, rng: np.random.Generator) -> NDArray[np.bo
     if n_valid >= _MIN_VALID_GROUPS:
         valid[rng.choice(n_groups, size=n_valid, replace=False)] = True
     return valid
+
+
+def recall_specs(recalls: Any, own_name: str) -> list[tuple[type[Recommender], dict[str, Any]]]:
+    """The checked ``(model class, params)`` of a Hybrid's ``recalls`` (errors say what to fix)."""
+    if isinstance(recalls, str | bytes) or not isinstance(recalls, Sequence) or not recalls:
+        raise RecommendError(
+            f"recalls must be a non-empty sequence of (name, params) pairs, e.g. (('itemknn', {{}}),); got {recalls!r}"
+        )
+    known = registered_models()
+    specs: list[tuple[type[Recommender], dict[str, Any]]] = []
+    for spec in recalls:
+        if isinstance(spec, str) or not isinstance(spec, Sequence) or len(spec) != 2:
+            raise RecommendError(f"each recall must be a (name, params) pair, got {spec!r}")
+        name, params = spec
+        if name == own_name:
+            raise RecommendError("a Hybrid cannot use another Hybrid as a recall")
+        if name not in known:
+            raise RecommendError(f"unknown recall model {name!r}; registered: {sorted(set(known) - {own_name})}")
+        if not isinstance(params, Mapping):
+            raise RecommendError(f"params of recall {name!r} must be a dict, got {params!r}")
+        try:
+            json.dumps(dict(params))
+        except TypeError as exc:
+            raise RecommendError(f"params of recall {name!r} must be JSON-able (they are saved): {exc}") from exc
+        specs.append((known[name], dict(params)))
+    return specs
 
 
 def _is_int(value: Any, low: int) -> bool:

@@ -9,6 +9,11 @@ data is cut in two: the earlier part fits the recalls, the later part gives the 
   basket when several share the timestamp) become labels.
 * ``holdout=f`` (a fraction) — one global cutoff at the ``1 - f`` quantile of the pairs'
   first-touch times; pairs first touched at or after it become labels.
+* ``holdout="random"`` — a random fifth (:data:`RANDOM_SHARE`) of each user's items, whenever
+  they were touched (always leaving at least one): the question the recall models answer
+  ("which other items belong to this user?") rather than "which item comes next", with about
+  a fifth of each user's items as labels instead of the last one. The earlier log loses the
+  rows of the held-out pairs.
 * without a log with timestamps, a random share of each user's items (one for ``"last"``,
   ``round(f * n)`` otherwise, always leaving at least one) is held out, with a warning.
 
@@ -74,11 +79,18 @@ def usable_log(interactions: Interactions) -> pd.DataFrame | None:
     return frame
 
 
+RANDOM_SHARE = 0.2
+"""Share of each user's items that ``holdout="random"`` holds out."""
+
+
 def split_for_ranker(
     x: sparse.csr_matrix, interactions: Interactions, holdout: str | float, rng: np.random.Generator
 ) -> RankerSplit:
     """Cut ``x`` into recall training data and ranker labels (see the module docstring)."""
     frame = usable_log(interactions)
+    if holdout == "random":
+        held = _random_holdout(x, RANDOM_SHARE, rng)
+        return RankerSplit(*_cut(x, held), log=_without_pairs(frame, interactions, x, held), how="random")
     if frame is None:
         log.warning(
             "Hybrid: the interactions carry no log with timestamps, so the ranker's labels are a random "
@@ -113,6 +125,23 @@ def split_for_ranker(
     keep[ok] = t[ok] < cut[u[ok]]
     earlier = frame.loc[keep].reset_index(drop=True)
     return RankerSplit(*_cut(x, held), log=earlier, how=how)
+
+
+def _without_pairs(
+    frame: pd.DataFrame | None, interactions: Interactions, x: sparse.csr_matrix, held: NDArray[np.bool_]
+) -> pd.DataFrame | None:
+    """The log without the rows of the held-out pairs (``held``: a mask over ``x``'s stored pairs)."""
+    if frame is None:
+        return None
+    n_items = x.shape[1]
+    rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+    gone = np.sort(rows[held].astype(np.int64) * n_items + x.indices[held])
+    u = codes_of(frame["user_id"], interactions.user_ids)
+    i = codes_of(frame["item_id"], interactions.item_ids)
+    keys = np.where((u >= 0) & (i >= 0), u * n_items + i, -1)
+    pos = np.clip(np.searchsorted(gone, keys), 0, max(len(gone) - 1, 0))
+    drop = gone[pos] == keys if len(gone) else np.zeros(len(keys), dtype=bool)
+    return frame.loc[~drop].reset_index(drop=True)
 
 
 def _first_touch(x: sparse.csr_matrix, u: NDArray[np.int64], i: NDArray[np.int64], t: F64) -> F64:

@@ -4,10 +4,11 @@ The ranker sees one row per (user, candidate item) pair. The candidates of a use
 union of every recall model's top ``n`` unseen items (Covington et al. 2016: a cheap
 candidate stage followed by a ranking stage with richer features). The features describe
 
-* the recalls: each recall's raw score of the pair and its rank in that recall's top ``n``
-  (missing when the recall did not propose the item), and how many recalls proposed it;
-* the item: popularity (log of 1 + users who touched it), recent popularity (log of 1 +
-  events in the last ``recent_days`` of the log), log price;
+* the recalls: each recall's score of the pair relative to the user's best candidate of that
+  recall (``score / |top score|``), its rank in that recall's top ``n`` (missing when the
+  recall did not propose the item), and how many recalls proposed it;
+* the item: popularity (the share of items with fewer users, a percentile), recent popularity
+  (the same percentile of events in the last ``recent_days`` of the log), log price;
 * the user: history length (distinct items), total interaction weight, events, sessions and
   purchases in the log, typical log price (mean log price of the history, i.e. the
   geometric mean price);
@@ -22,6 +23,11 @@ candidate stage followed by a ranking stage with richer features). The features 
 
 Missing values are ``nan`` (LightGBM learns where they go). Everything here is pure numpy and
 scipy on row numbers; :class:`Hybrid` maps the shop's ids.
+
+Scale: the ranker learns on the earlier part of the data and is served on all of it. Counts
+of users per item and recall scores that sum over a history or count users grow with the data,
+and trees split on absolute thresholds, so such features would shift between training and
+serving; percentiles and relative scores do not (``Hybrid``'s notes say what the shift cost).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from scipy import sparse
+from scipy.stats import rankdata
 
 from growthkit.models.recommend.base import top_k
 
@@ -88,9 +95,9 @@ class ItemTable:
     Attributes
     ----------
     popularity
-        ``log1p`` of the number of users who touched the item.
+        Percentile (in (0, 1], ties averaged) of the number of users who touched the item.
     recent
-        ``log1p`` of the item's events in the last ``recent_days`` of the log; ``nan`` without a log.
+        Percentile of the item's events in the last ``recent_days`` of the log; ``nan`` without a log.
     log_price
         Natural log of the price (``nan`` when unknown or not positive).
     category
@@ -116,13 +123,13 @@ def item_table(
 ) -> ItemTable:
     """Item features from the training matrix ``x``, the catalogue ``items`` and the raw ``log``."""
     n_items = len(item_ids)
-    popularity = np.log1p(np.asarray((x > 0).sum(axis=0), dtype=np.float64).ravel())
+    popularity = percentile(np.asarray((x > 0).sum(axis=0), dtype=np.float64).ravel())
     recent = np.full(n_items, np.nan)
     if log is not None and len(log) and "ts" in log.columns:
         t = to_seconds(log["ts"])
         codes = codes_of(log["item_id"], item_ids)
         keep = (codes >= 0) & (t >= np.nanmax(t) - recent_days * 86400.0)
-        recent = np.log1p(np.bincount(codes[keep], minlength=n_items).astype(np.float64))
+        recent = percentile(np.bincount(codes[keep], minlength=n_items).astype(np.float64))
     log_price = np.full(n_items, np.nan)
     category = np.full(n_items, -1, dtype=np.int64)
     n_categories = 0
@@ -138,6 +145,15 @@ def item_table(
             category[known] = inverse
             n_categories = len(uniques)
     return ItemTable(popularity, recent, log_price, category, n_categories)
+
+
+def percentile(values: F64) -> F64:
+    """Each value's rank among ``values`` (ties share their mean rank) divided by their number.
+
+    Unchanged when every value is scaled by the same factor, so counts on the earlier part of
+    the data and on all of it give comparable features.
+    """
+    return np.asarray(rankdata(values, method="average"), dtype=np.float64) / max(len(values), 1)
 
 
 def item_table_from_arrays(arrays: dict[str, NDArray[Any]]) -> ItemTable:
@@ -270,18 +286,27 @@ def features(
     profiles: sparse.csr_matrix,
     activity: F64,
     items: ItemTable,
+    *,
+    relative: bool = True,
 ) -> F32:
     """The ``(n_pairs, n_features)`` matrix in the order of :func:`feature_names`.
 
     ``profiles`` are the users' histories (the training rows, or a fold-in profile) and
-    ``activity`` their ``(rows, 3)`` log counts.
+    ``activity`` their ``(rows, 3)`` log counts. ``relative``: recall scores divided by the
+    absolute score of the recall's first candidate for the user (``False``: raw, for old files).
     """
     r, c = cands.rows, cands.cols
     n_rec = len(blocks)
     out = np.full((len(r), 2 * n_rec + len(SHARED_FEATURES)), np.nan, dtype=np.float32)
+    n_rows = profiles.shape[0]
     for j, block in enumerate(blocks):
-        vals = np.asarray(block)[r, c].astype(np.float32)
+        vals = np.asarray(block)[r, c].astype(np.float64)
         vals[~np.isfinite(vals)] = np.nan
+        if relative:
+            top = np.ones(n_rows)
+            first = cands.ranks[:, j] == 1
+            top[r[first]] = np.abs(vals[first])
+            vals = vals / np.where(np.isfinite(top) & (top > 0), top, 1.0)[r]
         out[:, j] = vals
     out[:, n_rec : 2 * n_rec] = cands.ranks
     base = 2 * n_rec
