@@ -51,7 +51,12 @@ GRIDS: dict[str, dict[str, Sequence[Any]]] = {
     "session_knn": {"k_neighbors": [50, 100, 200], "sample_size": [250, 500, 1000], "recency_weighting": [True, False]},
     "transitions": {"backward": [0.5, 1.0], "session_decay": [0.5, 1.0], "popularity_share": [0.0, 0.5]},
     "fbt": {"min_count": [1, 2], "metric": ["confidence", "lift"], "recent_baskets": [3, 10]},
-    "hybrid": {"n_candidates": [50, 100, 200], "num_leaves": [15, 31], "learning_rate": [0.05, 0.1]},
+    "hybrid": {
+        "n_candidates": [50, 100, 200],
+        "num_leaves": [15, 31],
+        "learning_rate": [0.05, 0.1],
+        "holdout": ["auto", "last"],
+    },
 }
 """Search grids per registry name (value lists per ``__init__`` parameter)."""
 
