@@ -162,6 +162,12 @@ def _tokens(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _median_p95(seconds: list[float]) -> dict[str, float]:
+    """Median and nearest-rank 95th percentile of timings."""
+    s = sorted(seconds)
+    return {"median": statistics.median(s), "p95": s[min(len(s) - 1, round(0.95 * (len(s) - 1)))]}
+
+
 def _copy(args: argparse.Namespace) -> dict[str, Any]:
     from growthkit.campaigns.copy import generate_copy
 
@@ -192,11 +198,8 @@ def _copy(args: argparse.Namespace) -> dict[str, Any]:
         batch = generate_copy(record, channel="push", lang=lang, n=1, generator=counting, seed=k, persona="vip")
         seconds.append(time.perf_counter() - t0)
         model_written += sum(v.provenance.source == "model" for v in batch.variants)
-    seconds.sort()
-    p95 = seconds[min(len(seconds) - 1, round(0.95 * (len(seconds) - 1)))]
     return {
-        "median": statistics.median(seconds),
-        "p95": p95,
+        **_median_p95(seconds),
         "detail": f"{len(seconds)} calls (of {args.copies}), zh and en; {model_written} written by the model, "
         f"{len(seconds) - model_written} template fallbacks; per call on average {prompt_tokens / len(seconds):.0f} "
         f"prompt and {tokens / len(seconds):.0f} generated tokens (JSON-constrained), "
@@ -305,11 +308,8 @@ def _assistant(args: argparse.Namespace) -> dict[str, Any]:
         settings = Settings(db=":memory:", llm_backend="template")
     run = evaluate_shop_assistant(settings)
     ev = run.evaluation
-    secs = sorted(c.seconds for c in ev.cases)
-    p95 = secs[min(len(secs) - 1, round(0.95 * (len(secs) - 1)))]
     return {
-        "median": statistics.median(secs),
-        "p95": p95,
+        **_median_p95([c.seconds for c in ev.cases]),
         "detail": f"{ev.n_cases} questions (zh and en) over the evaluation shop ({run.items} items, {run.orders} "
         f"orders); embedder {ev.embedder}; accuracy {ev.accuracy:.1%}, grounded claims {ev.grounded_claim_rate:.1%}, "
         f"refusal correctness {ev.refusal_correctness:.1%}, leaks {ev.leaks}; assistant built in "

@@ -38,6 +38,8 @@ from growthkit.models.recommend import (
     SessionKNN,
 )
 
+from .known_answer import GROUP, taste_groups
+
 MODELS: dict[str, Callable[[], Recommender]] = {
     "popularity": lambda: Popularity(),
     "popularity-category": lambda: Popularity(by="category"),
@@ -78,40 +80,6 @@ PERSONALISED = {
     "fbt",
 }
 """Models that must pass the taste-group known answers (plain popularity cannot)."""
-
-GROUP = 6
-
-
-def taste_groups() -> Interactions:
-    rows = []
-    for g in ("a", "b"):
-        for u in range(10):
-            skip = u % GROUP  # each user misses exactly one item of the group
-            rows += [(f"{g}user{u}", f"{g}{i}") for i in range(GROUP) if i != skip]
-    # Per group, items 0-3 are missed by two users (8 users each), items 4-5 by one (9).
-    # Two extra users with b0 and b1 lift those to 10: the most popular items overall, so
-    # a model that ignored the user would answer a-users with b items and fail.
-    rows += [("loner", "b0"), ("loner", "b1"), ("loner2", "b0"), ("loner2", "b1")]
-    frame = pd.DataFrame(rows, columns=["user_id", "item_id"])
-    items = pd.DataFrame(
-        {
-            "item_id": [f"{g}{i}" for g in "ab" for i in range(GROUP)],
-            "title": [f"{'tea' if g == 'a' else 'shoe'} {i}" for g in "ab" for i in range(GROUP)],
-            "description": [
-                f"{'green tea leaves' if g == 'a' else 'running shoe'}" for g in "ab" for _ in range(GROUP)
-            ],
-            "category": [f"{'Food > Tea' if g == 'a' else 'Sports > Shoes'}" for g in "ab" for _ in range(GROUP)],
-            "brand": ["leafco" if g == "a" else "runco" for g in "ab" for _ in range(GROUP)],
-            "price": [10.0] * (2 * GROUP),
-        }
-    )
-    log = frame.assign(
-        ts=pd.Timestamp("2026-01-01") + pd.to_timedelta(np.arange(len(frame)), unit="min"),
-        event_type="purchase",
-        session_id=frame["user_id"],
-        order_id=frame["user_id"],
-    )
-    return Interactions.from_frame(frame).with_context(log=log, items=items)
 
 
 @pytest.fixture(params=sorted(MODELS))

@@ -19,6 +19,8 @@ from growthkit.features.interactions import Interactions
 from growthkit.models.recommend import ContentEmbedding, ContentTfidf, Recommender, RecommendError, _content_base
 from growthkit.store import DuckDBStore
 
+from .known_answer import assert_known_answer, taste_groups
+
 CATALOGUE = pd.DataFrame(
     {
         "item_id": ["tea-gift", "tea", "shoe-m", "shoe-f", "cup", "blank"],
@@ -225,34 +227,13 @@ def test_bad_popularity_exponents_are_refused(bad: object) -> None:
             model.fit(x, embedder=KeywordEmbedder()) if isinstance(model, ContentEmbedding) else model.fit(x)
 
 
-def taste_groups() -> Interactions:
-    """The conformance suite's known-answer case (two disjoint taste groups; b0, b1 most popular)."""
-    rows = [(f"{g}user{u}", f"{g}{i}") for g in "ab" for u in range(10) for i in range(6) if i != u % 6]
-    rows += [("loner", "b0"), ("loner", "b1"), ("loner2", "b0"), ("loner2", "b1")]
-    items = pd.DataFrame(
-        {
-            "item_id": [f"{g}{i}" for g in "ab" for i in range(6)],
-            "title": [f"{'tea' if g == 'a' else 'shoe'} {i}" for g in "ab" for i in range(6)],
-            "description": [f"{'green tea leaves' if g == 'a' else 'running shoe'}" for g in "ab" for _ in range(6)],
-            "category": [f"{'Food > Tea' if g == 'a' else 'Sports > Shoes'}" for g in "ab" for _ in range(6)],
-        }
-    )
-    frame = pd.DataFrame(rows, columns=["user_id", "item_id"])
-    return Interactions.from_frame(frame).with_context(items=items)
-
-
 @pytest.mark.parametrize("beta", [0.0, 0.5, 1.0, 2.0])
 @pytest.mark.parametrize("cls", [ContentTfidf, ContentEmbedding])
 def test_known_answer_holds_for_every_popularity_exponent(
     cls: type[ContentTfidf] | type[ContentEmbedding], beta: float
 ) -> None:
     params: dict[str, Any] = {"backend": "tfidf"} if cls is ContentEmbedding else {}
-    model = cls(popularity_exponent=beta, **params).fit(taste_groups())
-    for g in "ab":
-        for u in range(10):
-            assert model.recommend(f"{g}user{u}", k=1).items_of(f"{g}user{u}") == [f"{g}{u % 6}"]
-    assert set(model.recommend_from_items(["a0", "a1"], k=4).items_of("anonymous")) == {"a2", "a3", "a4", "a5"}
-    assert all(i.startswith("a") for i in model.similar_items("a0", k=3).items_of("a0"))
+    assert_known_answer(cls(popularity_exponent=beta, **params).fit(taste_groups()))
 
 
 # ---- embeddings ----------------------------------------------------------------------
