@@ -41,6 +41,7 @@ from growthkit.analytics._common import (
     tables,
     truncate,
 )
+from growthkit.analytics.trends import rolling_from_days
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class _Plan:
         )
         # every user-day of the shared scan, unfiltered (so both views read one expression): a day
         # before the range's 29-day look-back or after its end cannot change a count on a range day
-        c = _rolling_total(self.user_days(), cal, {"dau": 1, "wau": 7, "mau": 30})
+        c = rolling_from_days(self.user_days(), cal, {"dau": 1, "wau": 7, "mau": 30})  # no breakdown
         g = c.select(c_p=c.period, **{n: c[n].cast("int64") for n in ("dau", "wau", "mau")})
         base = cal.select("period")
         out = base.left_join(g, base.period == g.c_p).drop("c_p")
@@ -140,32 +141,6 @@ class _Plan:
         share = ibis.ifelse(total > 0, j.users.cast("float64") / total, ibis.null()).cast("float64")
         out = j.select(period=j.period.cast("date"), days=j.days, users=j.users, share=share)
         return out.order_by("period", "days")
-
-
-def _rolling_total(days: ir.Table, cal: ir.Table, windows: dict[str, int]) -> ir.Table:
-    """:func:`~growthkit.analytics.trends.rolling_from_days` without a breakdown (one count per day).
-
-    Each active day ``a`` of a user puts the user in the ``W``-day window of the days in
-    ``[a, min(next active day, a + W))``; the intervals are disjoint, so every count is a running
-    sum of +1/-1 marks over the day axis. Without breakdown values there is no grid to cross: the
-    calendar's days join in as zero marks.
-    """
-    names = list(windows)
-    nxt = days.day.lead().over(ibis.window(group_by=days.user_id, order_by=days.day))
-    iv = days.mutate(nxt=nxt)
-    one, zero = ibis.literal(1, type="int64"), ibis.literal(0, type="int64")
-    parts = [iv.select("day", **{f"d_{n}": one for n in names})]
-    for name in names:
-        end = iv.day + ibis.interval(days=windows[name])
-        stop = ibis.ifelse(iv.nxt.notnull() & (iv.nxt < end), iv.nxt, end)
-        parts.append(iv.select(day=stop, **{f"d_{n}": (-one if n == name else zero) for n in names}))
-    parts.append(cal.select(day=cal.target, **{f"d_{n}": zero for n in names}))
-    both = ibis.union(*parts)
-    axis = both.group_by("day").agg(**{f"d_{n}": both[f"d_{n}"].sum() for n in names})
-    running = ibis.window(order_by=axis.day, preceding=None, following=0)
-    counted = axis.mutate(**{f"a_{n}": axis[f"d_{n}"].sum().over(running) for n in names})
-    j = cal.join(counted, cal.target == counted.day)
-    return j.select("period", **{n: j[f"a_{n}"].cast("float64") for n in names})
 
 
 @dataclass(frozen=True, eq=False)

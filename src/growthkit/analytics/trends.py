@@ -190,27 +190,32 @@ def rolling_counts_many(events: ir.Table, targets: ir.Table, windows: dict[str, 
 
 
 def rolling_from_days(days: ir.Table, targets: ir.Table, windows: dict[str, int]) -> ir.Table:
-    """:func:`rolling_counts_many` from distinct ``(user_id, breakdown, day)`` rows."""
+    """:func:`rolling_counts_many` from distinct ``(user_id, breakdown, day)`` rows.
+
+    Without a ``breakdown`` column (``(user_id, day)`` rows) there is one count per target and
+    no grid of breakdown values to build; the result then has no ``breakdown`` column either.
+    """
     names = list(windows)
-    nxt = days.day.lead().over(ibis.window(group_by=[days.user_id, days.breakdown], order_by=days.day))
+    by = ["breakdown"] if "breakdown" in days.columns else []
+    nxt = days.day.lead().over(ibis.window(group_by=[days.user_id, *(days[c] for c in by)], order_by=days.day))
     iv = days.mutate(nxt=nxt)
     one, zero = ibis.literal(1, type="int64"), ibis.literal(0, type="int64")
-    parts = [iv.select("breakdown", "day", **{f"d_{n}": one for n in names})]
+    parts = [iv.select(*by, "day", **{f"d_{n}": one for n in names})]
     for name in names:
         end = iv.day + ibis.interval(days=windows[name])
         stop = ibis.ifelse(iv.nxt.notnull() & (iv.nxt < end), iv.nxt, end)
-        parts.append(iv.select("breakdown", day=stop, **{f"d_{n}": (-one if n == name else zero) for n in names}))
+        parts.append(iv.select(*by, day=stop, **{f"d_{n}": (-one if n == name else zero) for n in names}))
     deltas = ibis.union(*parts)
-    values = deltas.select("breakdown").distinct()
-    grid = targets.cross_join(values)
-    marks = grid.select("breakdown", day=grid.target, **{f"d_{n}": zero for n in names})
+    grid = targets.cross_join(deltas.select(*by).distinct()) if by else targets
+    marks = grid.select(*by, day=grid.target, **{f"d_{n}": zero for n in names})
     both = deltas.union(marks)
-    axis = both.group_by("breakdown", "day").agg(**{f"d_{n}": both[f"d_{n}"].sum() for n in names})
-    running = ibis.window(group_by=axis.breakdown, order_by=axis.day, preceding=None, following=0)
+    axis = both.group_by(*by, "day").agg(**{f"d_{n}": both[f"d_{n}"].sum() for n in names})
+    running = ibis.window(group_by=[axis[c] for c in by], order_by=axis.day, preceding=None, following=0)
     counted = axis.mutate(**{f"a_{n}": axis[f"d_{n}"].sum().over(running) for n in names})
-    c = counted.rename(c_breakdown="breakdown", c_day="day")
-    j = grid.join(c, (grid.breakdown == c.c_breakdown) & (grid.target == c.c_day))
-    return j.select("period", "breakdown", **{n: j[f"a_{n}"].cast("float64") for n in names})
+    c = counted.rename(c_day="day", **{f"c_{k}": k for k in by})
+    on = [grid.target == c.c_day, *(grid[k] == c[f"c_{k}"] for k in by)]
+    j = grid.join(c, on)
+    return j.select("period", *by, **{n: j[f"a_{n}"].cast("float64") for n in names})
 
 
 class _Plan:
