@@ -210,7 +210,7 @@ class Assistant:
         answer = replace(base, claims=claims)
         gen = self.generator
         if gen is not None and gen.backend != "template" and not draft.unknown:
-            rw = rewrite(gen, q, draft.text, draft.evidence, grounding, lang, self.shop)
+            rw = rewrite(gen, q, draft.text, draft.evidence, grounding, lang, self.shop, claims)
             if rw.accepted:
                 answer = replace(answer, text=rw.text, claims=rw.claims, backend=rw.backend, model=rw.model)
             else:

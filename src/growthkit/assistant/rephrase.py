@@ -104,9 +104,17 @@ def max_rewrite_tokens(draft: str, lang: Language) -> int:
 
 
 def check_rewrite(
-    text: str, draft: str, grounding: EvidenceGrounding, lang: Language
+    text: str,
+    draft: str,
+    grounding: EvidenceGrounding,
+    lang: Language,
+    draft_claims: Sequence[ClaimCheck] | None = None,
 ) -> tuple[tuple[ClaimCheck, ...], str | None]:
-    """The claims of a model's ``text`` and why it is rejected (None: keep it)."""
+    """The claims of a model's ``text`` and why it is rejected (None: keep it).
+
+    ``draft_claims``: the draft's own :func:`~growthkit.assistant.evidence.check_answer` result,
+    when the caller has it already (read from ``draft`` otherwise).
+    """
     text = text.strip()
     if not text:
         return (), "the model returned no text"
@@ -119,7 +127,7 @@ def check_rewrite(
     kept = normalize(text).lower()
     dropped = [
         c.text
-        for c in check_answer(draft, grounding)
+        for c in (check_answer(draft, grounding) if draft_claims is None else draft_claims)
         if (c.numeric or c.kind == "id") and normalize(c.text).lower() not in kept
     ]
     if dropped:
@@ -137,6 +145,7 @@ def rewrite(
     grounding: EvidenceGrounding,
     lang: Language,
     shop: str | None = None,
+    draft_claims: Sequence[ClaimCheck] | None = None,
 ) -> Rewrite:
     """Ask ``generator`` to reword ``draft`` and check the result (a backend error is a rejection)."""
     request = build_request(question, draft, evidence, lang, shop)
@@ -144,5 +153,5 @@ def rewrite(
         gen = generator.generate(request)
     except (GrowthkitError, OSError, RuntimeError, ValueError) as exc:
         return Rewrite("", generator.backend, generator.model, False, (), f"the model failed: {exc}")
-    claims, reason = check_rewrite(gen.text, draft, grounding, lang)
+    claims, reason = check_rewrite(gen.text, draft, grounding, lang, draft_claims)
     return Rewrite(gen.text.strip(), gen.backend, gen.model, reason is None, claims, reason)

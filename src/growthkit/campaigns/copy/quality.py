@@ -29,6 +29,7 @@ from growthkit.campaigns.copy.record import CopyRecord
 from growthkit.campaigns.copy.slots import slot_values
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_RUN = re.compile(_CJK.pattern + "+")
 _KANA_HANGUL = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uac00-\ud7af\u1100-\u11ff]")
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]")
 _TOPIC_SLOTS = (
@@ -96,7 +97,7 @@ def _topic_terms(record: CopyRecord) -> tuple[set[str], set[str]]:
     bigrams: set[str] = set()
     for t in texts:
         words |= {_stem(w) for w in _LATIN_WORD.findall(t) if len(w) >= 3}
-        for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", t):
+        for run in _CJK_RUN.findall(t):
             bigrams |= {run} if len(run) < 2 else {run[i : i + 2] for i in range(len(run) - 1)}
     return words, bigrams
 
