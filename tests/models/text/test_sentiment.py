@@ -133,7 +133,9 @@ def test_evaluation_reports_models_beside_baselines() -> None:
         "char 1-3-gram TF-IDF logistic",
     ]
     ours, majority = ev.best(baseline=False), ev.scores[1]
-    assert ours.accuracy > majority.accuracy + 0.3 and ours.macro_f1 > 0.8
+    # 0.76 / 0.76 with the exact SVD of TfidfEmbedder on these 154 texts; the 0.89 measured before came from
+    # the randomised SVD's trailing components at one BLAS thread (0.76 at two; see test_embed.py)
+    assert ours.accuracy > majority.accuracy + 0.3 and ours.macro_f1 > 0.7
     assert ev.n_train == len(train) and ev.n_test == len(test)
     d = ev.to_dict()
     assert d["dataset"] == "sim phrases" and d["scores"][0]["baseline"] is False and len(d["scores"]) == 4
