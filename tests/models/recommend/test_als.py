@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import warnings
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -195,6 +196,52 @@ def test_use_gpu_true_without_cuda_says_what_to_do(data) -> None:  # type: ignor
         ALS(factors=2, use_gpu=True).fit(data[0])
     # "auto" falls back to the CPU
     assert ALS(factors=2, iterations=1, use_gpu="auto").fit(data[0]).fitted_on_gpu_ is False
+
+
+class _CudaStandIn:
+    """Stands in for implicit's CUDA model class: trains with the CPU class, hands it back from ``to_cpu``."""
+
+    made: ClassVar[list[dict[str, object]]] = []
+
+    def __init__(self, cpu_cls: type, **kwargs: object) -> None:
+        type(self).made.append(kwargs)
+        self._cpu = cpu_cls(num_threads=1, **kwargs)
+
+    def fit(self, x: sparse.csr_matrix, show_progress: bool = False) -> None:
+        self.fit_matrix = x
+        self._cpu.fit(x, show_progress=show_progress)
+
+    def to_cpu(self) -> object:
+        return self._cpu
+
+
+def test_a_gpu_is_used_when_implicit_has_cuda(data, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # the CUDA kernels are implicit's; this checks our side: the choice, the arguments, and the copy back
+    import implicit.cpu.als
+    import implicit.cpu.bpr
+    import implicit.gpu
+    import implicit.gpu.als
+    import implicit.gpu.bpr
+
+    from growthkit.models.recommend import als as als_module
+
+    _CudaStandIn.made = []
+    monkeypatch.setattr(implicit.gpu, "HAS_CUDA", True)
+    cpu_als, cpu_bpr = implicit.cpu.als.AlternatingLeastSquares, implicit.cpu.bpr.BayesianPersonalizedRanking
+    monkeypatch.setattr(implicit.gpu.als, "AlternatingLeastSquares", lambda **kw: _CudaStandIn(cpu_als, **kw))
+    monkeypatch.setattr(implicit.gpu.bpr, "BayesianPersonalizedRanking", lambda **kw: _CudaStandIn(cpu_bpr, **kw))
+    assert als_module.gpu_available()
+    on_gpu = ALS(factors=3, regularization=1.0, alpha=10.0, iterations=20, random_state=0).fit(data[0])
+    on_cpu = ALS(factors=3, regularization=1.0, alpha=10.0, iterations=20, random_state=0, use_gpu=False).fit(data[0])
+    assert on_gpu.fitted_on_gpu_ is True and on_cpu.fitted_on_gpu_ is False
+    want = {"factors": 3, "regularization": 1.0, "alpha": 1.0, "iterations": 20, "random_state": 0}
+    assert _CudaStandIn.made[0] == want
+    np.testing.assert_allclose(on_gpu.item_factors_, on_cpu.item_factors_, rtol=1e-4, atol=1e-5)
+    users = data[0].user_ids[:3]
+    assert on_gpu.recommend(users, k=2).item_ids.tolist() == on_cpu.recommend(users, k=2).item_ids.tolist()
+    bpr = BPR(factors=3, iterations=5, use_gpu=True).fit(data[0])
+    assert bpr.fitted_on_gpu_ is True and len(_CudaStandIn.made) == 2
+    assert bpr.item_factors_.shape[0] == data[0].n_items and np.isfinite(bpr.item_factors_).all()
 
 
 @pytest.mark.parametrize(
