@@ -77,6 +77,17 @@ def test_pooled_term_vectors_come_from_the_store_cache(store: DuckDBStore) -> No
     np.testing.assert_array_equal(a.item_vectors_, b.item_vectors_)
 
 
+def test_an_unfitted_tfidf_learns_the_item_texts_before_it_embeds_their_terms() -> None:
+    from growthkit.text.embed import TfidfEmbedder
+
+    x = catalogue_interactions([("u", "tea")])
+    tfidf = TfidfEmbedder(dim=4)
+    model = ContentEmbedding(pooling="terms").fit(x, embedder=tfidf)
+    assert tfidf.fitted_ and model.n_terms_ == 9
+    fitted_on_texts = TfidfEmbedder(dim=4).fit(sorted({"有机绿茶礼盒\n茶\n叶", "有机绿茶\n茶\n叶"}))
+    assert tfidf.vectorizer_.vocabulary_.keys() > fitted_on_texts.vectorizer_.vocabulary_.keys()  # all five texts
+
+
 def test_bad_pooling_settings_are_refused() -> None:
     x = catalogue_interactions([("u", "tea")])
     with pytest.raises(RecommendError, match=r"pooling must be one of \['auto', 'text', 'terms'\], got 'words'"):

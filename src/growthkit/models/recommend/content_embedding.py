@@ -196,16 +196,12 @@ class ContentEmbedding(ContentRecommender):
         has = joined != ""
         uniq, inverse = np.unique(joined[has], return_inverse=True)
         pooled = self.pooling == "terms" or (self.pooling == "auto" and len(uniq) > AUTO_TEXT_MAX_TEXTS)
-        if pooled:
-            embedder = TermPoolEmbedder(embedder, min_df=self.min_term_df, max_terms=self.max_terms)
         self.centre_ = float((1.0 if pooled else 0.8) if c is None else c)
         self.n_terms_ = 0
-        fit = getattr(embedder, "fit", None)
-        if getattr(embedder, "fitted_", True) is False and callable(fit):  # TF-IDF and term pooling learn the texts
-            try:
-                fit(uniq.tolist())
-            except ConfigError as exc:
-                raise RecommendError(f"ContentEmbedding: fitting {embedder.name} on the item texts: {exc}") from exc
+        _fit_on(embedder, uniq)  # an unfitted TF-IDF learns the item texts, also when it then embeds their terms
+        if pooled:
+            embedder = TermPoolEmbedder(embedder, min_df=self.min_term_df, max_terms=self.max_terms)
+            _fit_on(embedder, uniq)
         dim = int(embedder.dim)
         vectors = np.zeros((len(joined), dim), dtype=np.float32)
         if len(uniq):
@@ -246,6 +242,16 @@ class ContentEmbedding(ContentRecommender):
 def _join_fields(texts: NDArray[np.str_]) -> NDArray[np.str_]:
     out = ["\n".join(t for t in row if t.strip()) for row in texts.tolist()]
     return np.asarray(out, dtype=str) if out else np.zeros(0, dtype=str)
+
+
+def _fit_on(embedder: Embedder, texts: NDArray[np.str_]) -> None:
+    """Fit an embedder that learns from its corpus (``fitted_`` is False) on ``texts``; others are left alone."""
+    fit = getattr(embedder, "fit", None)
+    if getattr(embedder, "fitted_", True) is False and callable(fit):
+        try:
+            fit(texts.tolist())
+        except ConfigError as exc:
+            raise RecommendError(f"ContentEmbedding: fitting {embedder.name} on the item texts: {exc}") from exc
 
 
 def _build_embedder(backend: str, model: str | None, kind: str) -> Embedder:
