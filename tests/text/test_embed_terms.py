@@ -83,7 +83,7 @@ def test_each_term_is_embedded_once_in_batches_and_embed_calls_nothing() -> None
     corpus = [f"word{i % 7} common" for i in range(100)]
     emb = TermPoolEmbedder(inner, min_df=1, batch_size=3).fit(corpus)
     assert [len(c) for c in inner.calls] == [3, 3, 2]  # 8 distinct terms, 3 at a time
-    assert sorted(t for c in inner.calls for t in c) == sorted(emb.vocabulary_)
+    assert sorted(t for c in inner.calls for t in c) == sorted(emb.vocabulary_) and emb.fit_seconds_ > 0
     emb.embed(corpus)
     assert len(inner.calls) == 3  # pooling needs no further inner call
 

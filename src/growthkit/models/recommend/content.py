@@ -54,16 +54,14 @@ from growthkit.models.recommend._content_base import (
     item_texts,
 )
 from growthkit.models.recommend.base import RecommendError
-from growthkit.models.recommend.content_embedding import AUTO_TEXT_MAX_TEXTS, EMBED_BACKENDS, POOLINGS, ContentEmbedding
+from growthkit.models.recommend.content_embedding import EMBED_BACKENDS, ContentEmbedding
 
 __all__ = [
     "AUTO_COMPONENTS",
     "AUTO_MAX_DENSE_VALUES",
     "AUTO_MAX_SPARSE_VALUES",
-    "AUTO_TEXT_MAX_TEXTS",
     "DEFAULT_FIELD_WEIGHTS",
     "EMBED_BACKENDS",
-    "POOLINGS",
     "ContentEmbedding",
     "ContentTfidf",
 ]
